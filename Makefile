@@ -1,0 +1,61 @@
+# One command surface for humans and CI. `make test` and `make demo` install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+CHECKOV_VENV ?= .venv-checkov
+BIN := $(VENV)/bin
+# Own environments, because checkov ships a fork of the hcl2 module that shadows python-hcl2,
+# and PyFlink pins old numpy/pyarrow.
+CHECKOV_BIN := $(CHECKOV_VENV)/bin
+CHECKOV_VERSION ?= 3.3.30
+PYTEST_ARGS ?=
+
+.PHONY: help setup lint fmt tf-check checkov test unit demo bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS=":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+
+$(BIN)/ecomm: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,etl]'
+	@touch $@
+
+setup: $(BIN)/ecomm ## Create .venv and install the project with its dev tools
+
+$(CHECKOV_BIN)/checkov:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_BIN)/pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
+	@touch $@
+
+lint: setup ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy ecomm_cli lambdas glue flink
+
+fmt: setup ## Format Python and Terraform
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	terraform fmt -recursive terraform
+
+tf-check: setup ## terraform fmt check, validate of every environment, terraform test of every module
+	$(BIN)/python -m ecomm_cli.infra.tf_check
+
+checkov: $(CHECKOV_BIN)/checkov ## checkov over all Terraform: 0 failed checks, skips inline only
+	$(CHECKOV_BIN)/checkov --directory terraform --framework terraform --skip-download --quiet --compact
+
+test: lint tf-check checkov ## Everything CI gates on: lint, tf-check, checkov, then the test suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+unit: setup ## Only the fast tests (no emulator, no Spark, no Flink)
+	$(BIN)/pytest -m unit $(PYTEST_ARGS)
+
+demo: setup ## The whole platform end to end on this machine
+	$(BIN)/ecomm demo
+
+bench: setup ## Benchmarks (figures go to docs/benchmarks.md)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean: ## Remove virtual environments and local build output (the local lake stays)
+	rm -rf $(VENV) $(CHECKOV_VENV) .ecomm/build

@@ -1,0 +1,3 @@
+from ecomm_cli.app import main
+
+main()

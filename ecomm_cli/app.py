@@ -1,0 +1,64 @@
+"""The `ecomm` command: the root app only wires the command groups together."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from ecomm_cli import __version__
+from ecomm_cli.console import EcommError, fail
+
+
+class EcommGroup(TyperGroup):
+    """Root command group: an expected failure anywhere below becomes one line and exit 2."""
+
+    def invoke(self, ctx: Any) -> Any:  # click's Context, vendored by typer
+        try:
+            return super().invoke(ctx)
+        except EcommError as exc:
+            fail(exc.message, exc.hint, exc.code)
+
+
+app = typer.Typer(
+    name="ecomm",
+    cls=EcommGroup,
+    help="eCommerce clickstream analytics platform: infrastructure, replay, KPIs and alerts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ecomm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """eCommerce clickstream analytics on AWS, or on this machine with `ecomm local up`."""
+
+
+def _register() -> None:
+    # Imported here so that `ecomm --version` stays fast and import cycles cannot form.
+    from ecomm_cli.commands import doctor, infra, local
+
+    infra.register(app)
+    doctor.register(app)
+    app.add_typer(local.app, name="local")
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,185 @@
+"""Run Terraform for an environment: right backend, variables, provider source, zips built.
+
+Output is streamed as Terraform prints it; known failures become one line with a hint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ecomm_cli.console import EcommError, console
+from ecomm_cli.infra import provider_mirror
+from ecomm_cli.settings import ENVIRONMENTS, Settings
+
+# Substrings of Terraform's output that mean a known, user-fixable failure.
+_KNOWN_FAILURES: list[tuple[tuple[str, ...], str, str]] = [
+    (
+        (
+            "No valid credential sources found",
+            "failed to refresh cached credentials",
+            "NoCredentialProviders",
+            "InvalidClientTokenId",
+            "ExpiredToken",
+        ),
+        "AWS credentials are missing or invalid",
+        "configure a profile or set AWS_PROFILE / AWS_ACCESS_KEY_ID, then retry",
+    ),
+    (
+        ("S3 bucket does not exist", "NoSuchBucket", "bucket does not exist"),
+        "the Terraform state bucket does not exist",
+        "create it once with `terraform -chdir=terraform/bootstrap apply`, see README",
+    ),
+    (
+        (
+            "Failed to query available provider packages",
+            "could not connect to registry",
+            "Failed to install provider",
+        ),
+        "Terraform could not install the hashicorp/aws provider",
+        "set TF_PLUGIN_DIR to a filesystem mirror holding registry.terraform.io/hashicorp/aws",
+    ),
+    (
+        ("connection refused", "dial tcp 127.0.0.1"),
+        "the local emulator is not answering",
+        "run `ecomm local up` (or `ecomm local status`)",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class TerraformResult:
+    returncode: int
+    tail: str
+
+
+def terraform_binary() -> str:
+    """The terraform executable, or a one-line error saying how to get it."""
+    path = shutil.which(os.environ.get("ECOMM_TERRAFORM", "terraform"))
+    if path is None:
+        raise EcommError(
+            "terraform is not installed or not on PATH",
+            hint="install Terraform >= 1.7 (https://developer.hashicorp.com/terraform/install)",
+        )
+    return path
+
+
+def check_environment(env: str) -> None:
+    if env not in ENVIRONMENTS:
+        raise EcommError(
+            f"unknown environment {env!r}", hint=f"use one of {', '.join(ENVIRONMENTS)}"
+        )
+
+
+def terraform_env(settings: Settings) -> dict[str, str]:
+    """Process environment for Terraform: provider mirror, per-env data dir, no prompts."""
+    env = dict(os.environ)
+    env.update(provider_mirror.terraform_env(settings))
+    # The .terraform folder lives in the state folder, per environment, so that two state
+    # folders (a user's and a test's) never share provider caches or backend settings.
+    env["TF_DATA_DIR"] = str(settings.state_dir / "terraform" / settings.env)
+    env["TF_IN_AUTOMATION"] = "1"
+    env["TF_INPUT"] = "0"
+    return env
+
+
+def _classify(output: str) -> tuple[str, str] | None:
+    lowered = output.lower()
+    for needles, message, hint in _KNOWN_FAILURES:
+        if any(n.lower() in lowered for n in needles):
+            return message, hint
+    return None
+
+
+def run(
+    settings: Settings,
+    args: Sequence[str],
+    *,
+    stream: bool = True,
+    check: bool = True,
+    ok_codes: Sequence[int] = (0,),
+) -> TerraformResult:
+    """Run `terraform -chdir=<environment> args...`, streaming output; raise on known failures."""
+    cmd = [terraform_binary(), f"-chdir={settings.environment_dir}", *args]
+    tail: deque[str] = deque(maxlen=200)
+    with subprocess.Popen(
+        cmd,
+        env=terraform_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            tail.append(line)
+            if stream:
+                console.out(line, end="", highlight=False)
+        returncode = proc.wait()
+    text = "".join(tail)
+    if check and returncode not in ok_codes:
+        known = _classify(text)
+        if known:
+            raise EcommError(known[0], hint=known[1])
+        raise EcommError(
+            f"terraform {args[0]} failed (exit {returncode})", hint="see the output above"
+        )
+    return TerraformResult(returncode, text)
+
+
+def backend_args(settings: Settings) -> list[str]:
+    if settings.env == "local":
+        state = settings.local_dir / "terraform.tfstate"
+        state.parent.mkdir(parents=True, exist_ok=True)
+        return [f"-backend-config=path={state}"]
+    return ["-backend-config=backend.hcl"]
+
+
+def var_args(settings: Settings) -> list[str]:
+    """Variables every plan/apply/destroy of the environment needs."""
+    args = [f"-var=build_dir={settings.build_dir}"]
+    if settings.env == "local":
+        endpoint = settings.resolved_endpoint()
+        if not endpoint:
+            raise EcommError("the local stack is not running", hint="run `ecomm local up` first")
+        args.append(f"-var=emulator_endpoint={endpoint}")
+    else:
+        args.append(f"-var-file={settings.env}.tfvars")
+    return args
+
+
+def init(settings: Settings, *, stream: bool = True) -> None:
+    """`terraform init` with the environment's backend; quiet and quick when already done."""
+    run(settings, ["init", "-input=false", "-reconfigure", *backend_args(settings)], stream=stream)
+
+
+def capture(settings: Settings, args: Sequence[str]) -> str:
+    """Run a read-only terraform command and return its stdout (stderr kept apart)."""
+    cmd = [terraform_binary(), f"-chdir={settings.environment_dir}", *args]
+    proc = subprocess.run(cmd, env=terraform_env(settings), capture_output=True, text=True)
+    if proc.returncode != 0:
+        known = _classify(proc.stderr + proc.stdout)
+        if known:
+            raise EcommError(known[0], hint=known[1])
+        first = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise EcommError(f"terraform {args[0]} failed: {first}")
+    return proc.stdout
+
+
+def outputs(settings: Settings) -> dict[str, Any]:
+    """`terraform output -json` reduced to plain values."""
+    text = capture(settings, ["output", "-json"])
+    raw = json.loads(text) if text.strip() else {}
+    return {name: entry.get("value") for name, entry in raw.items()}
+
+
+def state_resource_count(settings: Settings) -> int:
+    """How many resources the environment's state holds (data sources excluded)."""
+    listed = capture(settings, ["state", "list"]).splitlines()
+    return len([r for r in listed if r.strip() and ".data." not in r and not r.startswith("data.")])

@@ -1,0 +1,178 @@
+"""Close the gaps of the AWS emulator (moto 5.2 in server mode) that break Terraform.
+
+Each patch makes the emulator answer as AWS does for one call the platform's Terraform makes;
+none of them weakens the Terraform itself. They are applied once, in the emulator's own process,
+before it serves its first request (`apply_all`). Gaps measured on moto 5.2, see
+docs/local-mode.md:
+
+- Kinesis Analytics v2 (Managed Flink): CreateApplication/DescribeApplication return ISO
+  timestamps the provider cannot parse and omit ApplicationName (the resource then vanishes from
+  state); DeleteApplication and UntagResource are missing.
+- S3: a bucket policy that denies requests without TLS (`aws:SecureTransport` false) is treated as
+  matching every request, so every object call fails.
+- Kinesis: CreateStream ignores Tags, so `tags_all` drifts on every plan.
+- Athena: DeleteNamedQuery is missing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+_applied = False
+
+# The emulator listens on loopback only; for bucket-policy evaluation its plain-HTTP endpoint
+# stands in for the TLS endpoint of S3, so `aws:SecureTransport` is true for its requests.
+EMULATOR_CONDITION_CONTEXT = {"aws:securetransport": "true"}
+
+
+def _epoch(value: Any) -> Any:
+    """ISO-8601 text as epoch seconds, the JSON protocol's timestamp shape."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).timestamp()
+        except ValueError:
+            return value
+    return value
+
+
+def _fix_application_detail(detail: dict[str, Any], name: str) -> dict[str, Any]:
+    detail["ApplicationName"] = name
+    for key in ("CreateTimestamp", "LastUpdateTimestamp", "ApplicationVersionCreateTimestamp"):
+        if key in detail:
+            detail[key] = _epoch(detail[key])
+    # Terraform waits for READY after create; nothing runs the application in the emulator.
+    if detail.get("ApplicationStatus") == "STARTING":
+        detail["ApplicationStatus"] = "READY"
+    return {k: v for k, v in detail.items() if v is not None}
+
+
+def patch_kinesis_analytics_v2() -> None:
+    from moto.kinesisanalyticsv2 import models
+    from moto.kinesisanalyticsv2.responses import KinesisAnalyticsV2Response
+
+    backend_cls = models.KinesisAnalyticsV2Backend
+    original_create = backend_cls.create_application
+    original_describe = backend_cls.describe_application
+
+    def create_application(self: Any, application_name: str, **kwargs: Any) -> dict[str, Any]:
+        detail = original_create(self, application_name=application_name, **kwargs)
+        self.applications[application_name].application_status = "READY"
+        return _fix_application_detail(detail, application_name)
+
+    def describe_application(self: Any, application_name: str) -> dict[str, Any]:
+        if application_name not in self.applications:
+            from moto.core.exceptions import JsonRESTError
+
+            raise JsonRESTError(
+                "ResourceNotFoundException", f"Application {application_name} not found"
+            )
+        return _fix_application_detail(original_describe(self, application_name), application_name)
+
+    def delete_application(self: KinesisAnalyticsV2Response) -> str:
+        name = self._get_param("ApplicationName")
+        backend = self.kinesisanalyticsv2_backend
+        app = backend.applications.pop(name, None)
+        if app is not None:
+            backend.tagger.delete_all_tags_for_resource(app.application_arn)
+        return json.dumps({})
+
+    def untag_resource(self: KinesisAnalyticsV2Response) -> str:
+        params = json.loads(self.body)
+        self.kinesisanalyticsv2_backend.untag_resource(
+            params.get("ResourceARN"), params.get("TagKeys") or []
+        )
+        return json.dumps({})
+
+    backend_cls.create_application = create_application  # type: ignore[method-assign,assignment]
+    backend_cls.describe_application = describe_application  # type: ignore[method-assign]
+    KinesisAnalyticsV2Response.delete_application = delete_application  # type: ignore[attr-defined]
+    KinesisAnalyticsV2Response.untag_resource = untag_resource  # type: ignore[attr-defined]
+
+
+def condition_holds(condition: dict[str, Any] | None, context: dict[str, str]) -> bool | None:
+    """Evaluate a policy Condition block on `context`.
+
+    True or False when every key it names is in `context` and its operators are Bool or
+    StringEquals; None when it names anything else (the caller then leaves it to moto).
+    """
+    if not condition:
+        return True
+    for operator, pairs in condition.items():
+        if operator not in ("Bool", "StringEquals"):
+            return None
+        for key, expected in pairs.items():
+            actual = context.get(key.lower())
+            if actual is None:
+                return None
+            values = expected if isinstance(expected, list) else [expected]
+            if actual.lower() not in {str(v).lower() for v in values}:
+                return False
+    return True
+
+
+def effective_policy(policy: dict[str, Any], context: dict[str, str]) -> dict[str, Any]:
+    """The policy with statements whose conditions are false removed and true ones unwrapped."""
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    kept = []
+    for statement in statements:
+        verdict = condition_holds(statement.get("Condition"), context)
+        if verdict is False:
+            continue
+        if verdict is True:
+            statement = {k: v for k, v in statement.items() if k != "Condition"}
+        kept.append(statement)
+    return {**policy, "Statement": kept}
+
+
+def patch_s3_secure_transport() -> None:
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = effective_policy(json.loads(self.policy.decode()), EMULATOR_CONDITION_CONTEXT)
+        return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+
+
+def patch_kinesis_create_stream_tags() -> None:
+    from moto.kinesis.responses import KinesisResponse
+
+    original = KinesisResponse.create_stream
+
+    def create_stream(self: KinesisResponse) -> Any:
+        result = original(self)
+        tags = self._get_param("Tags")
+        if tags:
+            self.kinesis_backend.add_tags_to_stream(None, self._get_param("StreamName"), tags)
+        return result
+
+    KinesisResponse.create_stream = create_stream  # type: ignore[method-assign]
+
+
+def patch_athena_delete_named_query() -> None:
+    from moto.athena.responses import AthenaResponse
+
+    def delete_named_query(self: AthenaResponse) -> str:
+        self.athena_backend.named_queries.pop(self._get_param("NamedQueryId"), None)
+        return json.dumps({})
+
+    AthenaResponse.delete_named_query = delete_named_query  # type: ignore[attr-defined]
+
+
+def apply_all() -> None:
+    """Apply every patch once (idempotent); call before the emulator serves requests."""
+    global _applied
+    if _applied:
+        return
+    patch_kinesis_analytics_v2()
+    patch_s3_secure_transport()
+    patch_kinesis_create_stream_tags()
+    patch_athena_delete_named_query()
+    _applied = True

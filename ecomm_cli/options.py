@@ -1,0 +1,24 @@
+"""Annotated option types shared by the commands (defined once, reused everywhere)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+EnvOption = Annotated[
+    str,
+    typer.Option("--env", "-e", envvar="ECOMM_ENV", help="Environment: local, dev or prod."),
+]
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option("--format", "-f", envvar="ECOMM_FORMAT", help="Output: table, json or csv."),
+]

@@ -1,0 +1,121 @@
+"""The emulator process with its gap patches, driven the way Terraform drives it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from ecomm_cli.local import emulator
+
+pytestmark = pytest.mark.aws
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc = emulator.start(tmp_path_factory.mktemp("emulator"))
+    try:
+        yield proc.endpoint_url
+    finally:
+        assert emulator.stop(proc.pid)
+        assert not emulator.is_ours(proc.pid)
+
+
+def _client(service: str, endpoint: str):  # type: ignore[no-untyped-def]
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def test_tls_only_bucket_policy_still_allows_object_calls(endpoint: str) -> None:
+    s3 = _client("s3", endpoint)
+    s3.create_bucket(Bucket="lake", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_policy(
+        Bucket="lake",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": ["arn:aws:s3:::lake", "arn:aws:s3:::lake/*"],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    }
+                ],
+            }
+        ),
+    )
+    s3.put_object(Bucket="lake", Key="raw/x.json", Body=b"{}")
+    assert s3.get_object(Bucket="lake", Key="raw/x.json")["Body"].read() == b"{}"
+
+
+def test_a_plain_deny_policy_is_still_enforced(endpoint: str) -> None:
+    s3 = _client("s3", endpoint)
+    s3.create_bucket(Bucket="locked", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_policy(
+        Bucket="locked",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::locked/*",
+                    }
+                ],
+            }
+        ),
+    )
+    s3.put_object(Bucket="locked", Key="k", Body=b"v")
+    with pytest.raises(s3.exceptions.ClientError, match="403"):
+        s3.get_object(Bucket="locked", Key="k")
+
+
+def test_kinesis_create_stream_keeps_tags(endpoint: str) -> None:
+    kinesis = _client("kinesis", endpoint)
+    kinesis.create_stream(StreamName="events", ShardCount=1, Tags={"project": "ecomm"})
+    tags = kinesis.list_tags_for_stream(StreamName="events")["Tags"]
+    assert {"Key": "project", "Value": "ecomm"} in tags
+
+
+def test_athena_named_query_can_be_deleted(endpoint: str) -> None:
+    athena = _client("athena", endpoint)
+    athena.create_work_group(Name="wg", Configuration={})
+    query_id = athena.create_named_query(
+        Name="q", Database="db", QueryString="SELECT 1", WorkGroup="wg"
+    )["NamedQueryId"]
+    athena.delete_named_query(NamedQueryId=query_id)
+    assert query_id not in athena.list_named_queries(WorkGroup="wg")["NamedQueryIds"]
+
+
+def test_flink_application_lifecycle(endpoint: str, tmp_path: Path) -> None:
+    flink = _client("kinesisanalyticsv2", endpoint)
+    created = flink.create_application(
+        ApplicationName="detector",
+        RuntimeEnvironment="FLINK-1_20",
+        ServiceExecutionRole="arn:aws:iam::123456789012:role/flink",
+        Tags=[{"Key": "project", "Value": "ecomm"}],
+    )["ApplicationDetail"]
+    # botocore parses these as datetimes only when they are epoch numbers, as on AWS.
+    assert created["CreateTimestamp"].year >= 2024
+    detail = flink.describe_application(ApplicationName="detector")["ApplicationDetail"]
+    assert detail["ApplicationName"] == "detector"
+    assert detail["ApplicationStatus"] == "READY"
+    arn = detail["ApplicationARN"]
+    flink.untag_resource(ResourceARN=arn, TagKeys=["project"])
+    assert flink.list_tags_for_resource(ResourceARN=arn)["Tags"] == []
+    flink.delete_application(ApplicationName="detector", CreateTimestamp=detail["CreateTimestamp"])
+    with pytest.raises(flink.exceptions.ClientError, match="ResourceNotFound"):
+        flink.describe_application(ApplicationName="detector")
