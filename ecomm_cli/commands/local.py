@@ -7,7 +7,7 @@ import json
 import typer
 from rich.table import Table
 
-from ecomm_cli.console import console
+from ecomm_cli.console import EcommError, console
 from ecomm_cli.local import stack
 from ecomm_cli.settings import Settings
 
@@ -56,3 +56,44 @@ def status(
     console.print(f"data lake: {info['lake_dir']}")
     if not info["serving"]:
         raise typer.Exit(1)
+
+
+@app.command()
+def deliver(
+    follow: bool = typer.Option(False, "--follow", help="Keep delivering until Ctrl-C."),
+    poll_seconds: float = typer.Option(1.0, min=0.05, help="Wait between empty reads."),
+) -> None:
+    """The Firehose stand-in: deliver the events stream into the local raw zone."""
+    import signal
+    import threading
+
+    from ecomm_cli import aws_clients
+    from ecomm_cli.delivery.runner import Checkpoint, DeliveryRunner, DeliveryTarget
+
+    settings = Settings.load(env="local")
+    if not stack.is_up(settings):
+        raise EcommError("the local stack is not running", hint="run `ecomm local up` first")
+    outputs = settings.outputs()
+    target = DeliveryTarget(
+        zone_dir=settings.lake_dir / "raw",
+        prefix=str(outputs["raw_prefix"]),
+        stream_name=str(outputs["events_stream_name"]),
+        buffer_seconds=float(outputs.get("firehose_buffering_interval_seconds") or 60),
+    )
+    runner = DeliveryRunner(
+        aws_clients.client("kinesis", settings),
+        target,
+        Checkpoint(settings.local_dir / "checkpoints" / "delivery.json"),
+    )
+    if follow:
+        stopping = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stopping.set())
+        console.print(f"delivering {target.stream_name} -> {target.zone_dir} (Ctrl-C stops)")
+        report = runner.follow(stopping.is_set, poll_seconds)
+    else:
+        report = runner.drain()
+    console.print(
+        f"delivered {report.events} events ({report.kinesis_records} Kinesis records) "
+        f"in {report.objects} objects under {target.zone_dir}"
+    )

@@ -107,6 +107,8 @@ def down(settings: Settings) -> bool:
         stopped = emulator.stop(int(stack["pid"]))
     for name in ("terraform.tfstate", "terraform.tfstate.backup", "stack.json", "emulator.ready"):
         (settings.local_dir / name).unlink(missing_ok=True)
+    # Consumer positions refer to the emulator's streams, which are gone with it.
+    shutil.rmtree(settings.local_dir / "checkpoints", ignore_errors=True)
     return stopped
 
 
