@@ -1,0 +1,1 @@
+"""Local stand-ins of the real-time side: the Lambda event source mapping runner."""
