@@ -12,6 +12,10 @@ docs/local-mode.md:
   matching every request, so every object call fails.
 - Kinesis: CreateStream ignores Tags, so `tags_all` drifts on every plan.
 - Athena: DeleteNamedQuery is missing.
+- Lambda: every Kinesis put on a stream with an event source mapping makes the emulator invoke
+  the function once per record, through Docker (absent here). Locally the event source mapping
+  is played by `ecomm_cli.realtime.event_source_mapping` instead, so the emulator's own
+  per-record invocation is switched off.
 """
 
 from __future__ import annotations
@@ -166,6 +170,15 @@ def patch_athena_delete_named_query() -> None:
     AthenaResponse.delete_named_query = delete_named_query  # type: ignore[attr-defined]
 
 
+def patch_lambda_kinesis_trigger() -> None:
+    from moto.awslambda.models import LambdaBackend
+
+    def send_kinesis_message(self: LambdaBackend, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    LambdaBackend.send_kinesis_message = send_kinesis_message  # type: ignore[method-assign]
+
+
 def apply_all() -> None:
     """Apply every patch once (idempotent); call before the emulator serves requests."""
     global _applied
@@ -175,4 +188,5 @@ def apply_all() -> None:
     patch_s3_secure_transport()
     patch_kinesis_create_stream_tags()
     patch_athena_delete_named_query()
+    patch_lambda_kinesis_trigger()
     _applied = True

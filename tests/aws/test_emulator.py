@@ -15,8 +15,13 @@ pytestmark = pytest.mark.aws
 
 
 @pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    proc = emulator.start(tmp_path_factory.mktemp("emulator"))
+def emulator_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("emulator")
+
+
+@pytest.fixture(scope="module")
+def endpoint(emulator_dir: Path) -> Iterator[str]:
+    proc = emulator.start(emulator_dir)
     try:
         yield proc.endpoint_url
     finally:
@@ -119,3 +124,55 @@ def test_flink_application_lifecycle(endpoint: str, tmp_path: Path) -> None:
     flink.delete_application(ApplicationName="detector", CreateTimestamp=detail["CreateTimestamp"])
     with pytest.raises(flink.exceptions.ClientError, match="ResourceNotFound"):
         flink.describe_application(ApplicationName="detector")
+
+
+def test_put_to_a_stream_with_a_lambda_mapping_does_not_invoke_through_docker(
+    endpoint: str, emulator_dir: Path
+) -> None:
+    import io
+    import zipfile
+
+    iam = _client("iam", endpoint)
+    role = iam.create_role(
+        RoleName="alerting",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    raise RuntimeError\n")
+    lam = _client("lambda", endpoint)
+    lam.create_function(
+        FunctionName="alerting",
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": code.getvalue()},
+    )
+    kinesis = _client("kinesis", endpoint)
+    kinesis.create_stream(StreamName="anomalies", ShardCount=1)
+    arn = kinesis.describe_stream_summary(StreamName="anomalies")["StreamDescriptionSummary"][
+        "StreamARN"
+    ]
+    lam.create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="alerting", StartingPosition="TRIM_HORIZON", BatchSize=10
+    )
+    for n in range(20):
+        kinesis.put_record(StreamName="anomalies", Data=b"{}", PartitionKey=str(n))
+    shard = kinesis.list_shards(StreamName="anomalies")["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(
+        StreamName="anomalies", ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    assert len(kinesis.get_records(ShardIterator=iterator)["Records"]) == 20
+    # The emulator's own per-record invocation would have tried (and failed) to reach Docker.
+    assert "docker" not in (emulator_dir / "emulator.log").read_text().lower()
