@@ -54,6 +54,13 @@ def _register() -> None:
     infra.register(app)
     doctor.register(app)
     app.add_typer(local.app, name="local")
+    from ecomm_cli.commands import replay
+
+    replay.register(app)
+    from ecomm_cli.commands import detect, sample
+
+    app.add_typer(sample.app, name="sample")
+    detect.register(app)
 
 
 _register()
