@@ -148,7 +148,8 @@ def var_args(settings: Settings) -> list[str]:
         endpoint = settings.resolved_endpoint()
         if not endpoint:
             raise EcommError("the local stack is not running", hint="run `ecomm local up` first")
-        args.append(f"-var=emulator_endpoint={endpoint}")
+        # The region clients use (ECOMM_REGION) is the region the stack is created in.
+        args += [f"-var=emulator_endpoint={endpoint}", f"-var=region={settings.region}"]
     else:
         args.append(f"-var-file={settings.env}.tfvars")
     return args
