@@ -85,11 +85,17 @@ def is_ours(pid: int) -> bool:
     return _MODULE.encode() in cmdline
 
 
-def is_serving(endpoint_url: str, timeout: float = 2.0) -> bool:
-    """True when the emulator answers on `endpoint_url`."""
+def is_serving(endpoint_url: str, timeout: float = 5.0) -> bool:
+    """True when the emulator answers on `endpoint_url` (any HTTP status counts).
+
+    A cheap request on purpose: the emulator's state dump grows with every resource.
+    """
     try:
-        with urllib.request.urlopen(f"{endpoint_url}/moto-api/data.json", timeout=timeout):
+        request = urllib.request.Request(f"{endpoint_url}/", method="HEAD")
+        with urllib.request.urlopen(request, timeout=timeout):
             return True
+    except urllib.error.HTTPError:
+        return True
     except (urllib.error.URLError, OSError):
         return False
 
