@@ -12,6 +12,7 @@ docs/local-mode.md:
   matching every request, so every object call fails.
 - Kinesis: CreateStream ignores Tags, so `tags_all` drifts on every plan.
 - Athena: DeleteNamedQuery is missing.
+- Glue: the Data Quality ruleset API is missing (500).
 - Lambda: every Kinesis put on a stream with an event source mapping makes the emulator invoke
   the function once per record, through Docker (absent here). Locally the event source mapping
   is played by `ecomm_cli.realtime.event_source_mapping` instead, so the emulator's own
@@ -21,6 +22,7 @@ docs/local-mode.md:
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import Any
 
@@ -179,6 +181,80 @@ def patch_lambda_kinesis_trigger() -> None:
     LambdaBackend.send_kinesis_message = send_kinesis_message  # type: ignore[method-assign]
 
 
+def patch_glue_data_quality_rulesets() -> None:
+    """Glue Data Quality rulesets: Create/Get/Update/Delete/List, tags through Glue's tagger."""
+    from moto.glue.models import GlueBackend
+    from moto.glue.responses import GlueResponse
+
+    def _rulesets(backend: GlueBackend) -> dict[str, dict[str, Any]]:
+        if not hasattr(backend, "_ecomm_dq_rulesets"):
+            backend._ecomm_dq_rulesets = {}  # type: ignore[attr-defined]
+        return backend._ecomm_dq_rulesets  # type: ignore[attr-defined]
+
+    def _arn(self: GlueResponse, name: str) -> str:
+        backend = self.glue_backend
+        return f"arn:aws:glue:{backend.region_name}:{backend.account_id}:dataQualityRuleset/{name}"
+
+    def _error(code: str, message: str) -> tuple[int, dict[str, str], str]:
+        return 400, {"status": "400"}, json.dumps({"__type": code, "message": message})
+
+    def create_data_quality_ruleset(self: GlueResponse) -> Any:
+        name = self._get_param("Name")
+        rulesets = _rulesets(self.glue_backend)
+        if name in rulesets:
+            return _error("AlreadyExistsException", f"Ruleset {name} already exists")
+        now = time.time()
+        rulesets[name] = {
+            "Name": name,
+            "Description": self._get_param("Description") or "",
+            "Ruleset": self._get_param("Ruleset"),
+            "TargetTable": self._get_param("TargetTable"),
+            "CreatedOn": now,
+            "LastModifiedOn": now,
+        }
+        tags = self._get_param("Tags") or {}
+        if tags:
+            self.glue_backend.tag_resource(_arn(self, name), tags)
+        return json.dumps({"Name": name})
+
+    def get_data_quality_ruleset(self: GlueResponse) -> Any:
+        name = self._get_param("Name")
+        ruleset = _rulesets(self.glue_backend).get(name)
+        if ruleset is None:
+            return _error("EntityNotFoundException", f"Cannot find ruleset {name}")
+        return json.dumps({k: v for k, v in ruleset.items() if v is not None})
+
+    def update_data_quality_ruleset(self: GlueResponse) -> Any:
+        name = self._get_param("Name")
+        ruleset = _rulesets(self.glue_backend).get(name)
+        if ruleset is None:
+            return _error("EntityNotFoundException", f"Cannot find ruleset {name}")
+        for key in ("Description", "Ruleset"):
+            if self._get_param(key) is not None:
+                ruleset[key] = self._get_param(key)
+        ruleset["LastModifiedOn"] = time.time()
+        return json.dumps({k: ruleset[k] for k in ("Name", "Description", "Ruleset")})
+
+    def delete_data_quality_ruleset(self: GlueResponse) -> Any:
+        name = self._get_param("Name")
+        if _rulesets(self.glue_backend).pop(name, None) is None:
+            return _error("EntityNotFoundException", f"Cannot find ruleset {name}")
+        return json.dumps({})
+
+    def list_data_quality_rulesets(self: GlueResponse) -> Any:
+        listed = [
+            {k: r[k] for k in ("Name", "Description", "CreatedOn", "LastModifiedOn", "TargetTable")}
+            for r in _rulesets(self.glue_backend).values()
+        ]
+        return json.dumps({"Rulesets": listed})
+
+    GlueResponse.create_data_quality_ruleset = create_data_quality_ruleset  # type: ignore[attr-defined]
+    GlueResponse.get_data_quality_ruleset = get_data_quality_ruleset  # type: ignore[attr-defined]
+    GlueResponse.update_data_quality_ruleset = update_data_quality_ruleset  # type: ignore[attr-defined]
+    GlueResponse.delete_data_quality_ruleset = delete_data_quality_ruleset  # type: ignore[attr-defined]
+    GlueResponse.list_data_quality_rulesets = list_data_quality_rulesets  # type: ignore[attr-defined]
+
+
 def apply_all() -> None:
     """Apply every patch once (idempotent); call before the emulator serves requests."""
     global _applied
@@ -189,4 +265,5 @@ def apply_all() -> None:
     patch_kinesis_create_stream_tags()
     patch_athena_delete_named_query()
     patch_lambda_kinesis_trigger()
+    patch_glue_data_quality_rulesets()
     _applied = True

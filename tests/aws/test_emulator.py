@@ -176,3 +176,22 @@ def test_put_to_a_stream_with_a_lambda_mapping_does_not_invoke_through_docker(
     assert len(kinesis.get_records(ShardIterator=iterator)["Records"]) == 20
     # The emulator's own per-record invocation would have tried (and failed) to reach Docker.
     assert "docker" not in (emulator_dir / "emulator.log").read_text().lower()
+
+
+def test_glue_data_quality_ruleset_lifecycle(endpoint: str) -> None:
+    glue = _client("glue", endpoint)
+    glue.create_data_quality_ruleset(
+        Name="contract",
+        Ruleset='Rules = [ IsComplete "user_id" ]',
+        TargetTable={"DatabaseName": "db", "TableName": "events"},
+        Tags={"project": "ecomm"},
+    )
+    got = glue.get_data_quality_ruleset(Name="contract")
+    assert got["Ruleset"] == 'Rules = [ IsComplete "user_id" ]'
+    assert got["TargetTable"]["TableName"] == "events"
+    glue.update_data_quality_ruleset(Name="contract", Ruleset="Rules = [ RowCount > 0 ]")
+    assert glue.get_data_quality_ruleset(Name="contract")["Ruleset"] == "Rules = [ RowCount > 0 ]"
+    assert [r["Name"] for r in glue.list_data_quality_rulesets()["Rulesets"]] == ["contract"]
+    glue.delete_data_quality_ruleset(Name="contract")
+    with pytest.raises(glue.exceptions.EntityNotFoundException):
+        glue.get_data_quality_ruleset(Name="contract")

@@ -1,0 +1,184 @@
+mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+      arn        = "arn:aws:iam::123456789012:user/test"
+    }
+  }
+  mock_data "aws_region" {
+    defaults = {
+      name = "eu-west-1"
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn    = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+      key_id = "11111111-2222-3333-4444-555555555555"
+    }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = {
+      arn = "arn:aws:s3:::ecomm-test-bucket"
+    }
+  }
+}
+
+variables {
+  name_prefix = "ecomm-test"
+}
+
+run "plans_five_hardened_buckets" {
+  command = plan
+
+  assert {
+    condition     = length(aws_s3_bucket.this) == 5
+    error_message = "The lake must have exactly five buckets."
+  }
+
+  assert {
+    condition     = toset(keys(aws_s3_bucket.this)) == toset(["raw", "curated", "quarantine", "athena-results", "artifacts"])
+    error_message = "Bucket roles changed."
+  }
+
+  assert {
+    condition     = aws_s3_bucket.this["raw"].bucket == "ecomm-test-raw-123456789012"
+    error_message = "Bucket names must be prefix-role-account."
+  }
+
+  assert {
+    condition     = alltrue([for b in aws_s3_bucket_versioning.this : b.versioning_configuration[0].status == "Enabled"])
+    error_message = "Every bucket must be versioned."
+  }
+
+  assert {
+    condition     = alltrue([for e in aws_s3_bucket_server_side_encryption_configuration.this : one(e.rule).apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms" && one(e.rule).bucket_key_enabled])
+    error_message = "Every bucket must use SSE-KMS with the bucket key on."
+  }
+
+  assert {
+    condition     = alltrue([for p in aws_s3_bucket_public_access_block.this : p.block_public_acls && p.block_public_policy && p.ignore_public_acls && p.restrict_public_buckets])
+    error_message = "Every bucket must block public access."
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket_policy.this) == 5
+    error_message = "Every bucket needs its TLS-only policy."
+  }
+
+  assert {
+    condition     = aws_kms_key.this.enable_key_rotation
+    error_message = "KMS key rotation must be on."
+  }
+
+  assert {
+    condition     = alltrue([for b in aws_s3_bucket.this : b.force_destroy == false])
+    error_message = "force_destroy must default to false."
+  }
+
+  assert {
+    condition     = one(aws_s3_bucket_lifecycle_configuration.this["athena-results"].rule).expiration[0].days == 7
+    error_message = "Athena results must expire after 7 days by default."
+  }
+
+  assert {
+    condition     = length(one(aws_s3_bucket_lifecycle_configuration.this["curated"].rule).expiration) == 0
+    error_message = "Curated data must never expire."
+  }
+}
+
+run "tls_only_policy_denies_insecure_transport" {
+  command = plan
+
+  # The real policy document (not the mocked one) is checked in the policy tests; here the
+  # statement inputs are asserted.
+  assert {
+    condition     = alltrue([for d in data.aws_iam_policy_document.tls_only : one(d.statement).effect == "Deny" && one(one(d.statement).condition).variable == "aws:SecureTransport" && one(one(d.statement).condition).values == tolist(["false"])])
+    error_message = "Each bucket policy must deny requests without TLS."
+  }
+}
+
+run "local_stack_force_destroys_and_keeps_raw" {
+  command = plan
+
+  variables {
+    force_destroy       = true
+    raw_expiration_days = null
+  }
+
+  assert {
+    condition     = alltrue([for b in aws_s3_bucket.this : b.force_destroy])
+    error_message = "force_destroy must reach every bucket."
+  }
+
+  assert {
+    condition     = length(one(aws_s3_bucket_lifecycle_configuration.this["raw"].rule).expiration) == 0
+    error_message = "A null raw_expiration_days must keep raw objects forever."
+  }
+}
+
+run "rejects_bad_name_prefix" {
+  command = plan
+  variables {
+    name_prefix = "Ecomm_Dev"
+  }
+  expect_failures = [var.name_prefix]
+}
+
+run "rejects_short_kms_deletion_window" {
+  command = plan
+  variables {
+    kms_deletion_window_in_days = 3
+  }
+  expect_failures = [var.kms_deletion_window_in_days]
+}
+
+run "rejects_early_raw_transition" {
+  command = plan
+  variables {
+    raw_transition_to_ia_days = 10
+  }
+  expect_failures = [var.raw_transition_to_ia_days]
+}
+
+run "rejects_raw_expiration_before_transition" {
+  command = plan
+  variables {
+    raw_expiration_days = 20
+  }
+  expect_failures = [var.raw_expiration_days]
+}
+
+run "rejects_zero_quarantine_expiration" {
+  command = plan
+  variables {
+    quarantine_expiration_days = 0
+  }
+  expect_failures = [var.quarantine_expiration_days]
+}
+
+run "rejects_long_athena_results_expiration" {
+  command = plan
+  variables {
+    athena_results_expiration_days = 400
+  }
+  expect_failures = [var.athena_results_expiration_days]
+}
+
+run "rejects_fractional_noncurrent_expiration" {
+  command = plan
+  variables {
+    noncurrent_version_expiration_days = 1.5
+  }
+  expect_failures = [var.noncurrent_version_expiration_days]
+}

@@ -1,0 +1,520 @@
+# The real-time channel: Flink rules over the events stream write anomalies to their own
+# stream; a Lambda turns each anomaly into an idempotent offender item and, at most once per
+# cooldown per user, an SNS message.
+
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  partition  = data.aws_partition.current.partition
+
+  anomalies_stream_name = "${var.name_prefix}-anomalies"
+  flink_app_name        = "${var.name_prefix}-anomaly-rules"
+  lambda_name           = "${var.name_prefix}-alerting"
+  flink_code_key        = "flink/${local.flink_app_name}.zip"
+
+  # Every property group becomes the application's runtime properties; flink/main.py flattens
+  # them and substitutes `${name}` in the rule SQL, so a threshold never lives in the SQL itself.
+  flink_streams = {
+    events_stream_name    = var.events_stream_name
+    events_stream_arn     = var.events_stream_arn
+    anomalies_stream_name = local.anomalies_stream_name
+    anomalies_stream_arn  = aws_kinesis_stream.this.arn
+    aws_region            = local.region
+  }
+  flink_rules = { for k, v in var.rules : k => tostring(v) }
+  flink_run_options = merge(
+    { python = "main.py" },
+    var.flink_connector_jar == null ? {} : { jarfile = var.flink_connector_jar },
+  )
+}
+
+# --- anomalies stream ------------------------------------------------------------------------
+
+resource "aws_kinesis_stream" "this" {
+  name             = local.anomalies_stream_name
+  shard_count      = var.anomalies_shard_count
+  retention_period = var.anomalies_retention_hours
+  encryption_type  = "KMS"
+  kms_key_id       = var.kms_key_arn
+
+  stream_mode_details {
+    stream_mode = "PROVISIONED"
+  }
+
+  tags = var.tags
+}
+
+# --- Managed Service for Apache Flink ----------------------------------------------------------
+
+resource "aws_s3_object" "flink_code" {
+  count = var.create_flink_application ? 1 : 0
+
+  bucket      = var.artifacts_bucket_name
+  key         = local.flink_code_key
+  source      = var.flink_zip_path
+  source_hash = try(filemd5(var.flink_zip_path), null)
+  # SSE-KMS objects have no MD5 etag; source_hash alone drives the update.
+  kms_key_id             = var.kms_key_arn
+  server_side_encryption = "aws:kms"
+  content_type           = "application/zip"
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.flink_zip_path != null
+      error_message = "create_flink_application is true but flink_zip_path is null: build the Flink zip (ecomm plan does) or set create_flink_application = false."
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_group" "flink" {
+  count = var.create_flink_application ? 1 : 0
+
+  name              = "/aws/kinesis-analytics/${local.flink_app_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_log_stream" "flink" {
+  count = var.create_flink_application ? 1 : 0
+
+  name           = "application"
+  log_group_name = aws_cloudwatch_log_group.flink[0].name
+}
+
+data "aws_iam_policy_document" "flink_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["kinesisanalytics.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "flink" {
+  statement {
+    sid = "ReadApplicationCode"
+    actions = [
+      "s3:GetObject",
+      "s3:GetObjectVersion",
+    ]
+    resources = ["${var.artifacts_bucket_arn}/${local.flink_code_key}"]
+  }
+
+  statement {
+    sid = "ReadEventsStream"
+    actions = [
+      "kinesis:DescribeStream",
+      "kinesis:DescribeStreamSummary",
+      "kinesis:GetRecords",
+      "kinesis:GetShardIterator",
+      "kinesis:ListShards",
+    ]
+    resources = [var.events_stream_arn]
+  }
+
+  statement {
+    sid = "WriteAnomaliesStream"
+    actions = [
+      "kinesis:DescribeStream",
+      "kinesis:DescribeStreamSummary",
+      "kinesis:ListShards",
+      "kinesis:PutRecord",
+      "kinesis:PutRecords",
+    ]
+    resources = [aws_kinesis_stream.this.arn]
+  }
+
+  statement {
+    sid = "UsePlatformKey"
+    actions = [
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+    ]
+    resources = [var.kms_key_arn]
+  }
+
+  statement {
+    sid = "WriteApplicationLogs"
+    actions = [
+      "logs:DescribeLogStreams",
+      "logs:PutLogEvents",
+    ]
+    resources = [
+      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/kinesis-analytics/${local.flink_app_name}:*",
+    ]
+  }
+
+  statement {
+    sid       = "FindLogGroup"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+  }
+}
+
+resource "aws_iam_role" "flink" {
+  count = var.create_flink_application ? 1 : 0
+
+  name               = "${local.flink_app_name}-flink"
+  assume_role_policy = data.aws_iam_policy_document.flink_assume.json
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "flink" {
+  count = var.create_flink_application ? 1 : 0
+
+  name   = "anomaly-rules"
+  role   = aws_iam_role.flink[0].id
+  policy = data.aws_iam_policy_document.flink.json
+}
+
+resource "aws_kinesisanalyticsv2_application" "this" {
+  count = var.create_flink_application ? 1 : 0
+
+  name                   = local.flink_app_name
+  description            = "Event-time anomaly rules (sql/realtime) over the events stream"
+  runtime_environment    = "FLINK-1_20"
+  service_execution_role = aws_iam_role.flink[0].arn
+  start_application      = var.start_flink_application
+
+  application_configuration {
+    application_code_configuration {
+      code_content_type = "ZIPFILE"
+      code_content {
+        s3_content_location {
+          bucket_arn     = var.artifacts_bucket_arn
+          file_key       = aws_s3_object.flink_code[0].key
+          object_version = aws_s3_object.flink_code[0].version_id
+        }
+      }
+    }
+
+    environment_properties {
+      # The group Managed Flink reads to start a Python application.
+      property_group {
+        property_group_id = "kinesis.analytics.flink.run.options"
+        property_map      = local.flink_run_options
+      }
+      property_group {
+        property_group_id = "ecomm.streams"
+        property_map      = local.flink_streams
+      }
+      property_group {
+        property_group_id = "ecomm.rules"
+        property_map      = local.flink_rules
+      }
+    }
+
+    flink_application_configuration {
+      checkpoint_configuration {
+        configuration_type = "DEFAULT"
+      }
+      monitoring_configuration {
+        configuration_type = "CUSTOM"
+        log_level          = var.flink_log_level
+        metrics_level      = "APPLICATION"
+      }
+      parallelism_configuration {
+        configuration_type   = "CUSTOM"
+        auto_scaling_enabled = false
+        parallelism          = var.flink_parallelism
+        parallelism_per_kpu  = 1
+      }
+    }
+
+    application_snapshot_configuration {
+      snapshots_enabled = true
+    }
+  }
+
+  cloudwatch_logging_options {
+    log_stream_arn = aws_cloudwatch_log_stream.flink[0].arn
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.flink]
+}
+
+# --- offenders table, alerts topic, DLQ --------------------------------------------------------
+
+resource "aws_dynamodb_table" "this" {
+  name                        = "${var.name_prefix}-offenders"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  range_key                   = "sk"
+  deletion_protection_enabled = var.offenders_table_deletion_protection
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  tags = var.tags
+}
+
+resource "aws_sns_topic" "this" {
+  name              = "${var.name_prefix}-alerts"
+  kms_master_key_id = var.kms_key_arn
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "topic" {
+  statement {
+    sid       = "OwnerAccountPublishes"
+    actions   = ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"]
+    resources = [aws_sns_topic.this.arn]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  # CloudWatch alarms and EventBridge rules (the monitoring module) publish as services.
+  statement {
+    sid       = "MonitoringServicesPublish"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.this.arn]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.this.arn]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "this" {
+  arn    = aws_sns_topic.this.arn
+  policy = data.aws_iam_policy_document.topic.json
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  count = var.alert_email == null ? 0 : 1
+
+  topic_arn = aws_sns_topic.this.arn
+  protocol  = "email"
+  endpoint  = var.alert_email
+}
+
+resource "aws_sqs_queue" "this" {
+  name                      = "${var.name_prefix}-alerting-dlq"
+  kms_master_key_id         = var.kms_key_arn
+  message_retention_seconds = var.dlq_message_retention_seconds
+
+  tags = var.tags
+}
+
+# --- alerting Lambda ---------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "lambda" {
+  name              = "/aws/lambda/${local.lambda_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "lambda" {
+  statement {
+    sid = "ReadAnomaliesStream"
+    actions = [
+      "kinesis:DescribeStream",
+      "kinesis:DescribeStreamSummary",
+      "kinesis:GetRecords",
+      "kinesis:GetShardIterator",
+      "kinesis:ListShards",
+    ]
+    resources = [aws_kinesis_stream.this.arn]
+  }
+
+  statement {
+    sid = "WriteOffenders"
+    actions = [
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+    ]
+    resources = [aws_dynamodb_table.this.arn]
+  }
+
+  statement {
+    sid       = "PublishAlerts"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.this.arn]
+  }
+
+  # The event source mapping sends failed batches' metadata with the function's role.
+  statement {
+    sid       = "SendFailuresToDlq"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.this.arn]
+  }
+
+  statement {
+    sid = "UsePlatformKey"
+    actions = [
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+    ]
+    resources = [var.kms_key_arn]
+  }
+
+  statement {
+    sid = "WriteFunctionLogs"
+    actions = [
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+    ]
+    resources = ["${aws_cloudwatch_log_group.lambda.arn}:*"]
+  }
+
+  # X-Ray's PutTraceSegments/PutTelemetryRecords have no resource-level permissions: "*" is the
+  # only resource they accept.
+  statement {
+    sid = "WriteTraces"
+    actions = [
+      "xray:PutTelemetryRecords",
+      "xray:PutTraceSegments",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role" "lambda" {
+  name               = "${local.lambda_name}-lambda"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "lambda" {
+  name   = "alerting"
+  role   = aws_iam_role.lambda.id
+  policy = data.aws_iam_policy_document.lambda.json
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_116:Invoked only by a Kinesis event source mapping, whose on-failure destination (the SQS DLQ) catches failures; an async DLQ would never receive anything.
+  #checkov:skip=CKV_AWS_117:Talks only to regional AWS APIs (DynamoDB, SNS, SQS, CloudWatch); no private resources justify a VPC and its NAT costs.
+  #checkov:skip=CKV_AWS_272:The zip is built reproducibly by `ecomm plan` and hashed at plan time (source_code_hash); code signing needs a Signer profile outside this project.
+  function_name                  = local.lambda_name
+  description                    = "Turns anomalies into offender items and rate-limited SNS alerts"
+  role                           = aws_iam_role.lambda.arn
+  runtime                        = var.lambda_runtime
+  handler                        = "alerting.handler.lambda_handler"
+  filename                       = var.lambda_zip_path
+  source_code_hash               = filebase64sha256(var.lambda_zip_path)
+  memory_size                    = var.lambda_memory_mb
+  timeout                        = var.lambda_timeout_seconds
+  reserved_concurrent_executions = var.lambda_reserved_concurrency
+  layers                         = var.lambda_layers
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = {
+      OFFENDERS_TABLE              = aws_dynamodb_table.this.name
+      ALERTS_TOPIC_ARN             = aws_sns_topic.this.arn
+      ALERT_COOLDOWN_SECONDS       = tostring(var.alert_cooldown_seconds)
+      OFFENDERS_TTL_DAYS           = tostring(var.offenders_ttl_days)
+      POWERTOOLS_METRICS_NAMESPACE = var.metric_namespace
+      POWERTOOLS_SERVICE_NAME      = "alerting"
+    }
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.lambda, aws_cloudwatch_log_group.lambda]
+}
+
+resource "aws_lambda_event_source_mapping" "this" {
+  event_source_arn                   = aws_kinesis_stream.this.arn
+  function_name                      = aws_lambda_function.this.arn
+  starting_position                  = var.lambda_starting_position
+  batch_size                         = var.lambda_batch_size
+  maximum_batching_window_in_seconds = var.lambda_maximum_batching_window_seconds
+  bisect_batch_on_function_error     = true
+  maximum_retry_attempts             = var.lambda_maximum_retry_attempts
+  maximum_record_age_in_seconds      = var.lambda_maximum_record_age_seconds
+  parallelization_factor             = var.lambda_parallelization_factor
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.this.arn
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.lambda_reserved_concurrency >= var.anomalies_shard_count * var.lambda_parallelization_factor
+      error_message = "lambda_reserved_concurrency must be at least anomalies_shard_count x lambda_parallelization_factor, or the mapping is throttled."
+    }
+  }
+}

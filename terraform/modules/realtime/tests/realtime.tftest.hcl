@@ -1,0 +1,597 @@
+# Plan-mode tests of the realtime module against a mocked provider (offline, no credentials).
+
+mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+  mock_data "aws_region" {
+    defaults = {
+      name = "eu-west-1"
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+  mock_resource "aws_kinesis_stream" {
+    defaults = {
+      arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/test-anomalies"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/test-role"
+    }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn = "arn:aws:lambda:eu-west-1:123456789012:function:test-alerting"
+    }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-west-1:123456789012:test-alerting-dlq"
+      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/test-alerting-dlq"
+    }
+  }
+  mock_resource "aws_dynamodb_table" {
+    defaults = {
+      arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/test-offenders"
+    }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = {
+      arn = "arn:aws:sns:eu-west-1:123456789012:test-alerts"
+    }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/test"
+    }
+  }
+  mock_resource "aws_cloudwatch_log_stream" {
+    defaults = {
+      arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/test:log-stream:application"
+    }
+  }
+  mock_resource "aws_kinesisanalyticsv2_application" {
+    defaults = {
+      arn = "arn:aws:kinesisanalytics:eu-west-1:123456789012:application/test-anomaly-rules"
+    }
+  }
+}
+
+variables {
+  name_prefix           = "ecomm-test"
+  kms_key_arn           = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+  artifacts_bucket_name = "ecomm-test-artifacts"
+  artifacts_bucket_arn  = "arn:aws:s3:::ecomm-test-artifacts"
+  events_stream_arn     = "arn:aws:kinesis:eu-west-1:123456789012:stream/ecomm-test-events"
+  events_stream_name    = "ecomm-test-events"
+  lambda_zip_path       = "tests/fixtures/lambda.zip"
+  flink_zip_path        = "tests/fixtures/flink.zip"
+}
+
+run "defaults_plan_every_part" {
+  command = plan
+
+  assert {
+    condition     = aws_kinesis_stream.this.name == "ecomm-test-anomalies" && aws_kinesis_stream.this.encryption_type == "KMS"
+    error_message = "the anomalies stream must be named from the prefix and encrypted with KMS"
+  }
+  assert {
+    condition     = aws_kinesisanalyticsv2_application.this[0].start_application
+    error_message = "the rules must run after apply by default"
+  }
+  assert {
+    condition     = aws_kinesisanalyticsv2_application.this[0].runtime_environment == "FLINK-1_20"
+    error_message = "the Flink application must run FLINK-1_20"
+  }
+  assert {
+    condition     = aws_kinesisanalyticsv2_application.this[0].application_configuration[0].flink_application_configuration[0].parallelism_configuration[0].parallelism == 1
+    error_message = "parallelism must come from flink_parallelism"
+  }
+  assert {
+    condition     = output.flink_runtime_properties["ecomm.rules"]["flood_window_seconds"] == "10" && output.flink_runtime_properties["ecomm.streams"]["anomalies_stream_name"] == "ecomm-test-anomalies"
+    error_message = "every rule threshold and stream name must be a runtime property"
+  }
+  assert {
+    condition     = length(output.flink_runtime_properties["ecomm.rules"]) == 10
+    error_message = "all ten rule settings must reach the Flink application"
+  }
+  assert {
+    condition     = aws_s3_object.flink_code[0].source_hash == filemd5("tests/fixtures/flink.zip")
+    error_message = "the Flink code object must track the zip's hash"
+  }
+  assert {
+    condition     = aws_lambda_function.this.source_code_hash == filebase64sha256("tests/fixtures/lambda.zip") && aws_lambda_function.this.tracing_config[0].mode == "Active"
+    error_message = "the Lambda must track the zip's hash and trace"
+  }
+  assert {
+    condition = alltrue([
+      for k in ["OFFENDERS_TABLE", "ALERTS_TOPIC_ARN", "ALERT_COOLDOWN_SECONDS", "OFFENDERS_TTL_DAYS", "POWERTOOLS_METRICS_NAMESPACE"] :
+      contains(keys(aws_lambda_function.this.environment[0].variables), k)
+    ])
+    error_message = "the Lambda must receive its table, topic, cooldown, TTL and metric namespace"
+  }
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["ALERT_COOLDOWN_SECONDS"] == "900"
+    error_message = "the default cooldown must be 900 seconds"
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.bisect_batch_on_function_error && aws_lambda_event_source_mapping.this.maximum_retry_attempts == 3 && aws_lambda_event_source_mapping.this.maximum_record_age_in_seconds == 3600
+    error_message = "the mapping must bisect on error and bound retries and record age"
+  }
+  assert {
+    condition     = contains(aws_lambda_event_source_mapping.this.function_response_types, "ReportBatchItemFailures")
+    error_message = "the mapping must honour partial batch failures"
+  }
+  assert {
+    condition     = aws_dynamodb_table.this.ttl[0].attribute_name == "expires_at" && aws_dynamodb_table.this.point_in_time_recovery[0].enabled
+    error_message = "the offenders table must expire items on expires_at and keep point-in-time recovery"
+  }
+  assert {
+    condition     = aws_dynamodb_table.this.server_side_encryption[0].kms_key_arn == var.kms_key_arn
+    error_message = "the offenders table must be encrypted with the platform key"
+  }
+  assert {
+    condition     = aws_sns_topic.this.kms_master_key_id == var.kms_key_arn && aws_sqs_queue.this.kms_master_key_id == var.kms_key_arn
+    error_message = "topic and DLQ must be encrypted with the platform key"
+  }
+  assert {
+    condition     = length(aws_sns_topic_subscription.email) == 0
+    error_message = "no e-mail subscription without alert_email"
+  }
+  assert {
+    condition     = output.rules.watermark_seconds == 5 && output.alert_cooldown_seconds == 900
+    error_message = "the resolved rules must carry their defaults"
+  }
+}
+
+run "flink_off_leaves_outputs_null" {
+  command = plan
+
+  variables {
+    create_flink_application = false
+    flink_zip_path           = null
+  }
+
+  assert {
+    condition     = output.flink_application_name == null && output.flink_code_s3_key == null
+    error_message = "outputs must be null, not fail, when the Flink application is off"
+  }
+  assert {
+    condition     = length(aws_kinesisanalyticsv2_application.this) == 0 && length(aws_iam_role.flink) == 0
+    error_message = "no Flink resources when create_flink_application is false"
+  }
+}
+
+run "email_and_connector_and_overrides" {
+  command = plan
+
+  variables {
+    alert_email                   = "oncall@example.com"
+    flink_connector_jar           = "lib/flink-sql-connector-kinesis-5.0.0-1.20.jar"
+    flink_parallelism             = 4
+    lambda_parallelization_factor = 2
+    rules = {
+      flood_events_per_window = 30
+    }
+  }
+
+  assert {
+    condition = one([
+      for g in aws_kinesisanalyticsv2_application.this[0].application_configuration[0].environment_properties[0].property_group :
+      g.property_map if g.property_group_id == "kinesis.analytics.flink.run.options"
+    ]) == tomap({ python = "main.py", jarfile = "lib/flink-sql-connector-kinesis-5.0.0-1.20.jar" })
+    error_message = "Managed Flink must be told to run main.py with the connector jar"
+  }
+  assert {
+    condition     = aws_sns_topic_subscription.email[0].endpoint == "oncall@example.com"
+    error_message = "alert_email must be subscribed"
+  }
+  assert {
+    condition     = output.rules.flood_events_per_window == 30 && output.rules.flood_window_seconds == 10
+    error_message = "a partial rules object keeps the other defaults"
+  }
+  assert {
+    condition     = output.flink_runtime_properties["ecomm.rules"]["flood_events_per_window"] == "30"
+    error_message = "an overridden threshold must reach the Flink application"
+  }
+  assert {
+    condition     = aws_kinesisanalyticsv2_application.this[0].application_configuration[0].flink_application_configuration[0].parallelism_configuration[0].parallelism == 4
+    error_message = "flink_parallelism must set the parallelism"
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.parallelization_factor == 2
+    error_message = "lambda_parallelization_factor must reach the mapping"
+  }
+}
+
+run "explicit_nulls_in_rules_take_the_defaults" {
+  command = plan
+
+  # The environments pass every rule field, null when unset.
+  variables {
+    rules = {
+      flood_events_per_window = null
+      watermark_seconds       = 8
+    }
+  }
+
+  assert {
+    condition     = output.rules.flood_events_per_window == 15 && output.rules.watermark_seconds == 8
+    error_message = "a null rule field must take the module default"
+  }
+}
+
+run "flink_on_without_zip_fails" {
+  command = plan
+
+  variables {
+    flink_zip_path = null
+  }
+
+  expect_failures = [aws_s3_object.flink_code]
+}
+
+run "concurrency_below_shards_fails" {
+  command = plan
+
+  variables {
+    anomalies_shard_count       = 4
+    lambda_reserved_concurrency = 2
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.this]
+}
+
+# One run per variable validation: each bad value must be refused at plan time.
+
+run "invalid_name_prefix" {
+  command = plan
+
+  variables {
+    name_prefix = "Ecomm_Test"
+  }
+
+  expect_failures = [var.name_prefix]
+}
+
+run "invalid_kms_key_arn" {
+  command = plan
+
+  variables {
+    kms_key_arn = "alias/ecomm"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}
+
+run "invalid_artifacts_bucket_name" {
+  command = plan
+
+  variables {
+    artifacts_bucket_name = "Not_A_Bucket"
+  }
+
+  expect_failures = [var.artifacts_bucket_name]
+}
+
+run "invalid_artifacts_bucket_arn" {
+  command = plan
+
+  variables {
+    artifacts_bucket_arn = "ecomm-test-artifacts"
+  }
+
+  expect_failures = [var.artifacts_bucket_arn]
+}
+
+run "invalid_events_stream_arn" {
+  command = plan
+
+  variables {
+    events_stream_arn = "ecomm-test-events"
+  }
+
+  expect_failures = [var.events_stream_arn]
+}
+
+run "invalid_events_stream_name" {
+  command = plan
+
+  variables {
+    events_stream_name = "bad name"
+  }
+
+  expect_failures = [var.events_stream_name]
+}
+
+run "invalid_anomalies_shard_count" {
+  command = plan
+
+  variables {
+    anomalies_shard_count = 0
+  }
+
+  expect_failures = [var.anomalies_shard_count]
+}
+
+run "invalid_anomalies_retention_hours" {
+  command = plan
+
+  variables {
+    anomalies_retention_hours = 12
+  }
+
+  expect_failures = [var.anomalies_retention_hours]
+}
+
+run "invalid_lambda_zip_path" {
+  command = plan
+
+  variables {
+    lambda_zip_path = "tests/fixtures/missing.zip"
+  }
+
+  expect_failures = [var.lambda_zip_path]
+}
+
+run "invalid_flink_zip_path" {
+  command = plan
+
+  variables {
+    flink_zip_path = "tests/fixtures/missing.zip"
+  }
+
+  expect_failures = [var.flink_zip_path]
+}
+
+run "invalid_flink_connector_jar" {
+  command = plan
+
+  variables {
+    flink_connector_jar = "/home/me/flink-sql-connector-kinesis.jar"
+  }
+
+  expect_failures = [var.flink_connector_jar]
+}
+
+run "invalid_flink_parallelism" {
+  command = plan
+
+  variables {
+    flink_parallelism = 0
+  }
+
+  expect_failures = [var.flink_parallelism]
+}
+
+run "invalid_flink_log_level" {
+  command = plan
+
+  variables {
+    flink_log_level = "TRACE"
+  }
+
+  expect_failures = [var.flink_log_level]
+}
+
+run "invalid_rules_count_threshold" {
+  command = plan
+
+  variables {
+    rules = { flood_events_per_window = 1 }
+  }
+
+  expect_failures = [var.rules]
+}
+
+run "invalid_rules_window_length" {
+  command = plan
+
+  variables {
+    rules = { flood_window_seconds = 0 }
+  }
+
+  expect_failures = [var.rules]
+}
+
+run "invalid_rules_spike_factor" {
+  command = plan
+
+  variables {
+    rules = { traffic_spike_factor = 1 }
+  }
+
+  expect_failures = [var.rules]
+}
+
+run "invalid_rules_watermark_and_idleness" {
+  command = plan
+
+  variables {
+    rules = { watermark_seconds = -1 }
+  }
+
+  expect_failures = [var.rules]
+}
+
+run "invalid_alert_cooldown_seconds" {
+  command = plan
+
+  variables {
+    alert_cooldown_seconds = -1
+  }
+
+  expect_failures = [var.alert_cooldown_seconds]
+}
+
+run "invalid_offenders_ttl_days" {
+  command = plan
+
+  variables {
+    offenders_ttl_days = 0
+  }
+
+  expect_failures = [var.offenders_ttl_days]
+}
+
+run "invalid_alert_email" {
+  command = plan
+
+  variables {
+    alert_email = "not-an-address"
+  }
+
+  expect_failures = [var.alert_email]
+}
+
+run "invalid_lambda_runtime" {
+  command = plan
+
+  variables {
+    lambda_runtime = "python3.9"
+  }
+
+  expect_failures = [var.lambda_runtime]
+}
+
+run "invalid_lambda_memory_mb" {
+  command = plan
+
+  variables {
+    lambda_memory_mb = 64
+  }
+
+  expect_failures = [var.lambda_memory_mb]
+}
+
+run "invalid_lambda_timeout_seconds" {
+  command = plan
+
+  variables {
+    lambda_timeout_seconds = 901
+  }
+
+  expect_failures = [var.lambda_timeout_seconds]
+}
+
+run "invalid_lambda_reserved_concurrency" {
+  command = plan
+
+  variables {
+    lambda_reserved_concurrency = 0
+  }
+
+  expect_failures = [var.lambda_reserved_concurrency]
+}
+
+run "invalid_lambda_batch_size" {
+  command = plan
+
+  variables {
+    lambda_batch_size = 0
+  }
+
+  expect_failures = [var.lambda_batch_size]
+}
+
+run "invalid_lambda_maximum_batching_window_seconds" {
+  command = plan
+
+  variables {
+    lambda_maximum_batching_window_seconds = 301
+  }
+
+  expect_failures = [var.lambda_maximum_batching_window_seconds]
+}
+
+run "invalid_lambda_maximum_retry_attempts" {
+  command = plan
+
+  variables {
+    lambda_maximum_retry_attempts = -1
+  }
+
+  expect_failures = [var.lambda_maximum_retry_attempts]
+}
+
+run "invalid_lambda_maximum_record_age_seconds" {
+  command = plan
+
+  variables {
+    lambda_maximum_record_age_seconds = -1
+  }
+
+  expect_failures = [var.lambda_maximum_record_age_seconds]
+}
+
+run "invalid_lambda_parallelization_factor" {
+  command = plan
+
+  variables {
+    lambda_parallelization_factor = 11
+  }
+
+  expect_failures = [var.lambda_parallelization_factor]
+}
+
+run "invalid_lambda_starting_position" {
+  command = plan
+
+  variables {
+    lambda_starting_position = "AT_TIMESTAMP"
+  }
+
+  expect_failures = [var.lambda_starting_position]
+}
+
+run "invalid_lambda_layers" {
+  command = plan
+
+  variables {
+    lambda_layers = ["not-a-layer"]
+  }
+
+  expect_failures = [var.lambda_layers]
+}
+
+run "invalid_log_retention_days" {
+  command = plan
+
+  variables {
+    log_retention_days = 2
+  }
+
+  expect_failures = [var.log_retention_days]
+}
+
+run "invalid_metric_namespace" {
+  command = plan
+
+  variables {
+    metric_namespace = "AWS/Lambda"
+  }
+
+  expect_failures = [var.metric_namespace]
+}
+
+run "invalid_dlq_message_retention_seconds" {
+  command = plan
+
+  variables {
+    dlq_message_retention_seconds = 30
+  }
+
+  expect_failures = [var.dlq_message_retention_seconds]
+}

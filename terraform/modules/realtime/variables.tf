@@ -1,0 +1,398 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name, e.g. \"ecomm-dev\" (lowercase letters, digits and hyphens)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3-32 characters of lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the platform's customer-managed KMS key (from the lake module); encrypts the stream, table, topic, queue, logs and Lambda environment."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "artifacts_bucket_name" {
+  description = "Name of the artifacts bucket the Flink application zip is uploaded to."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifacts_bucket_name))
+    error_message = "artifacts_bucket_name must be a valid S3 bucket name."
+  }
+}
+
+variable "artifacts_bucket_arn" {
+  description = "ARN of the artifacts bucket (the Flink role reads its code from it)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifacts_bucket_arn))
+    error_message = "artifacts_bucket_arn must be an S3 bucket ARN (arn:aws:s3:::<bucket>)."
+  }
+}
+
+variable "events_stream_arn" {
+  description = "ARN of the `events` Kinesis stream the Flink application reads."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:[0-9]{12}:stream/.+$", var.events_stream_arn))
+    error_message = "events_stream_arn must be a Kinesis stream ARN."
+  }
+}
+
+variable "events_stream_name" {
+  description = "Name of the `events` Kinesis stream (a runtime property of the Flink application)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_.-]{1,128}$", var.events_stream_name))
+    error_message = "events_stream_name must be 1-128 characters of letters, digits, '_', '.' or '-'."
+  }
+}
+
+variable "anomalies_shard_count" {
+  description = "Shards of the `anomalies` stream (alerts are few; one shard carries 1,000 records/s)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.anomalies_shard_count >= 1 && var.anomalies_shard_count <= 64 && floor(var.anomalies_shard_count) == var.anomalies_shard_count
+    error_message = "anomalies_shard_count must be a whole number between 1 and 64."
+  }
+}
+
+variable "anomalies_retention_hours" {
+  description = "Retention of the `anomalies` stream in hours (24 to 8760); longer lets a broken Lambda catch up."
+  type        = number
+  default     = 24
+
+  validation {
+    condition     = var.anomalies_retention_hours >= 24 && var.anomalies_retention_hours <= 8760
+    error_message = "anomalies_retention_hours must be between 24 and 8760."
+  }
+}
+
+variable "lambda_zip_path" {
+  description = "Path of the alerting Lambda zip built before plan (`ecomm plan` builds it from lambdas/)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.lambda_zip_path, ".zip") && fileexists(var.lambda_zip_path)
+    error_message = "lambda_zip_path must name an existing .zip file: run `ecomm plan` (it builds the zips) or build them first."
+  }
+}
+
+variable "flink_zip_path" {
+  description = "Path of the Managed Flink application zip (main.py, sql/realtime/*.sql, lib/<connector>.jar); may be null when create_flink_application is false."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.flink_zip_path == null || (endswith(coalesce(var.flink_zip_path, "-"), ".zip") && fileexists(coalesce(var.flink_zip_path, "-")))
+    error_message = "flink_zip_path must be null or name an existing .zip file: run `ecomm plan` (it builds the zips) or build them first."
+  }
+}
+
+variable "flink_connector_jar" {
+  description = "Path inside the Flink zip of the Kinesis SQL connector jar (the `jarfile` run option, e.g. \"lib/flink-sql-connector-kinesis-5.0.0-1.20.jar\"); null leaves it out."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.flink_connector_jar == null || can(regex("^[A-Za-z0-9_][A-Za-z0-9_./-]*\\.jar$", coalesce(var.flink_connector_jar, "-")))
+    error_message = "flink_connector_jar must be null or a path inside the zip ending in .jar (e.g. lib/flink-sql-connector-kinesis-5.0.0-1.20.jar), not a path on this machine."
+  }
+}
+
+variable "create_flink_application" {
+  description = "Create the Managed Service for Apache Flink application (the local stack runs a local detector instead)."
+  type        = bool
+  default     = true
+}
+
+variable "start_flink_application" {
+  description = "Run the Flink application after apply (the rules only run when it is started; the monitoring module's downtime alarm fires while it is stopped)."
+  type        = bool
+  default     = true
+}
+
+variable "flink_parallelism" {
+  description = "Parallelism of the Flink application (one KPU per parallel task)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.flink_parallelism >= 1 && var.flink_parallelism <= 64 && floor(var.flink_parallelism) == var.flink_parallelism
+    error_message = "flink_parallelism must be a whole number between 1 and 64."
+  }
+}
+
+variable "flink_log_level" {
+  description = "Log level of the Flink application in CloudWatch Logs."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN", "ERROR"], var.flink_log_level)
+    error_message = "flink_log_level must be one of DEBUG, INFO, WARN, ERROR."
+  }
+}
+
+variable "rules" {
+  description = "Thresholds of the real-time rules (runtime properties of the Flink application, `$${name}` placeholders in sql/realtime/*.sql)."
+  type = object({
+    flood_events_per_window              = optional(number, 15)
+    flood_window_seconds                 = optional(number, 10)
+    scraper_distinct_products_per_minute = optional(number, 40)
+    cart_stuffer_adds                    = optional(number, 20)
+    cart_stuffer_window_seconds          = optional(number, 300)
+    session_cycler_sessions_per_minute   = optional(number, 5)
+    traffic_spike_factor                 = optional(number, 5)
+    traffic_spike_min_events             = optional(number, 500)
+    watermark_seconds                    = optional(number, 5)
+    idle_timeout_seconds                 = optional(number, 30)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition = alltrue([
+      var.rules.flood_events_per_window >= 2,
+      var.rules.scraper_distinct_products_per_minute >= 2,
+      var.rules.cart_stuffer_adds >= 2,
+      var.rules.session_cycler_sessions_per_minute >= 2,
+      var.rules.traffic_spike_min_events >= 1,
+    ])
+    error_message = "rules: every count threshold must be at least 2 (traffic_spike_min_events at least 1), or every user triggers it."
+  }
+
+  validation {
+    condition = alltrue([
+      for s in [var.rules.flood_window_seconds, var.rules.cart_stuffer_window_seconds] :
+      s >= 1 && s <= 3600 && floor(s) == s
+    ])
+    error_message = "rules: window lengths must be whole seconds between 1 and 3600."
+  }
+
+  validation {
+    condition     = var.rules.traffic_spike_factor > 1
+    error_message = "rules.traffic_spike_factor must be greater than 1 (a multiple of the trailing baseline)."
+  }
+
+  validation {
+    condition = (
+      var.rules.watermark_seconds >= 0 && var.rules.watermark_seconds <= 300 &&
+      var.rules.idle_timeout_seconds >= 1 && var.rules.idle_timeout_seconds <= 3600
+    )
+    error_message = "rules: watermark_seconds must be 0-300 and idle_timeout_seconds 1-3600."
+  }
+}
+
+variable "alert_cooldown_seconds" {
+  description = "One SNS message per offender per this many seconds, across all rules (measured on the Lambda's clock)."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.alert_cooldown_seconds >= 0 && var.alert_cooldown_seconds <= 604800
+    error_message = "alert_cooldown_seconds must be between 0 and 604800 (one week)."
+  }
+}
+
+variable "offenders_ttl_days" {
+  description = "Days an offender item stays in DynamoDB before TTL removes it."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.offenders_ttl_days >= 1 && var.offenders_ttl_days <= 3650
+    error_message = "offenders_ttl_days must be between 1 and 3650."
+  }
+}
+
+variable "alert_email" {
+  description = "E-mail address subscribed to the alerts topic; null for none (the subscription needs a manual confirmation)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alert_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", coalesce(var.alert_email, "-")))
+    error_message = "alert_email must be null or an e-mail address."
+  }
+}
+
+variable "lambda_runtime" {
+  description = "Python runtime of the alerting Lambda."
+  type        = string
+  default     = "python3.12"
+
+  validation {
+    condition     = contains(["python3.11", "python3.12"], var.lambda_runtime)
+    error_message = "lambda_runtime must be python3.11 or python3.12."
+  }
+}
+
+variable "lambda_memory_mb" {
+  description = "Memory of the alerting Lambda in MB."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.lambda_memory_mb >= 128 && var.lambda_memory_mb <= 10240
+    error_message = "lambda_memory_mb must be between 128 and 10240."
+  }
+}
+
+variable "lambda_timeout_seconds" {
+  description = "Timeout of the alerting Lambda in seconds."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.lambda_timeout_seconds >= 1 && var.lambda_timeout_seconds <= 900
+    error_message = "lambda_timeout_seconds must be between 1 and 900."
+  }
+}
+
+variable "lambda_reserved_concurrency" {
+  description = "Reserved concurrency of the alerting Lambda; must cover anomalies_shard_count x lambda_parallelization_factor."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.lambda_reserved_concurrency >= 1 && var.lambda_reserved_concurrency <= 1000
+    error_message = "lambda_reserved_concurrency must be between 1 and 1000."
+  }
+}
+
+variable "lambda_batch_size" {
+  description = "Largest number of anomaly records per Lambda invocation."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.lambda_batch_size >= 1 && var.lambda_batch_size <= 10000
+    error_message = "lambda_batch_size must be between 1 and 10000."
+  }
+}
+
+variable "lambda_maximum_batching_window_seconds" {
+  description = "Seconds the event source mapping waits to fill a batch (adds to alert latency)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.lambda_maximum_batching_window_seconds >= 0 && var.lambda_maximum_batching_window_seconds <= 300
+    error_message = "lambda_maximum_batching_window_seconds must be between 0 and 300."
+  }
+}
+
+variable "lambda_maximum_retry_attempts" {
+  description = "Retries of a failing batch before its records go to the DLQ queue (bounded: never -1)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.lambda_maximum_retry_attempts >= 0 && var.lambda_maximum_retry_attempts <= 10000
+    error_message = "lambda_maximum_retry_attempts must be between 0 and 10000 (unbounded retries block the shard)."
+  }
+}
+
+variable "lambda_maximum_record_age_seconds" {
+  description = "Records older than this go to the DLQ queue instead of the function (bounded: never -1)."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.lambda_maximum_record_age_seconds >= 60 && var.lambda_maximum_record_age_seconds <= 604800
+    error_message = "lambda_maximum_record_age_seconds must be between 60 and 604800."
+  }
+}
+
+variable "lambda_parallelization_factor" {
+  description = "Concurrent batches per shard of the anomalies stream."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.lambda_parallelization_factor >= 1 && var.lambda_parallelization_factor <= 10 && floor(var.lambda_parallelization_factor) == var.lambda_parallelization_factor
+    error_message = "lambda_parallelization_factor must be a whole number between 1 and 10."
+  }
+}
+
+variable "lambda_starting_position" {
+  description = "Where the event source mapping starts reading the anomalies stream."
+  type        = string
+  default     = "TRIM_HORIZON"
+
+  validation {
+    condition     = contains(["TRIM_HORIZON", "LATEST"], var.lambda_starting_position)
+    error_message = "lambda_starting_position must be TRIM_HORIZON or LATEST."
+  }
+}
+
+variable "lambda_layers" {
+  description = "Layer ARNs of the alerting Lambda (on AWS the Powertools for AWS Lambda (Python) layer)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = length(var.lambda_layers) <= 5 && alltrue([for l in var.lambda_layers : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", l))])
+    error_message = "lambda_layers must hold at most 5 versioned layer ARNs."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the Lambda and Flink log groups in days."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653)."
+  }
+}
+
+variable "metric_namespace" {
+  description = "CloudWatch namespace of the Lambda's embedded-metric-format metrics (the monitoring module alarms on it)."
+  type        = string
+  default     = "ecomm"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/#:-]{1,255}$", var.metric_namespace)) && !startswith(var.metric_namespace, "AWS/")
+    error_message = "metric_namespace must be 1-255 characters of letters, digits and ._/#:- and must not start with AWS/."
+  }
+}
+
+variable "dlq_message_retention_seconds" {
+  description = "How long failed anomaly batches stay in the DLQ queue."
+  type        = number
+  default     = 1209600
+
+  validation {
+    condition     = var.dlq_message_retention_seconds >= 60 && var.dlq_message_retention_seconds <= 1209600
+    error_message = "dlq_message_retention_seconds must be between 60 and 1209600 (14 days)."
+  }
+}
+
+variable "offenders_table_deletion_protection" {
+  description = "Protect the offenders table from deletion (on in prod; off lets `destroy` clean a dev stack)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Extra tags for the module's resources (the environments set the common ones through default_tags)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
