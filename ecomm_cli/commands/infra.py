@@ -29,6 +29,12 @@ def _prepare(env: str) -> Settings:
                 f"no AWS credentials found for --env {env}",
                 hint="configure a profile (aws configure / AWS_PROFILE) or try --env local",
             )
+        backend = settings.environment_dir / "backend.hcl"
+        if "replace-with-your-account-id" in backend.read_text():
+            raise EcommError(
+                f"the Terraform state bucket of {env} is not configured",
+                hint=f"apply terraform/bootstrap once and write its backend_hcl output to {backend}",
+            )
     elif not settings.resolved_endpoint():
         raise EcommError("the local stack is not running", hint="run `ecomm local up` first")
     built = artifacts.build_all(settings)

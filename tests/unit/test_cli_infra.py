@@ -59,3 +59,11 @@ def test_local_status_when_down_exits_1() -> None:
     result = runner.invoke(app, ["local", "status"])
     assert result.exit_code == 1
     assert "down" in result.output
+
+
+def test_unconfigured_state_bucket_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example")
+    result = runner.invoke(app, ["plan", "--env", "prod"])
+    assert result.exit_code == 2
+    assert "state bucket of prod is not configured" in result.output
