@@ -61,6 +61,10 @@ def _register() -> None:
 
     app.add_typer(sample.app, name="sample")
     detect.register(app)
+    from ecomm_cli.commands import etl, kpi
+
+    app.add_typer(kpi.app, name="kpi")
+    app.add_typer(etl.app, name="etl")
 
 
 _register()

@@ -33,7 +33,7 @@ def _prepare(env: str) -> Settings:
         if "replace-with-your-account-id" in backend.read_text():
             raise EcommError(
                 f"the Terraform state bucket of {env} is not configured",
-                hint=f"apply terraform/bootstrap once and write its backend_hcl output to {backend}",
+                hint=f"apply terraform/bootstrap once, write its backend_hcl output to {backend}",
             )
     elif not settings.resolved_endpoint():
         raise EcommError("the local stack is not running", hint="run `ecomm local up` first")
