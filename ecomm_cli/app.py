@@ -65,6 +65,9 @@ def _register() -> None:
 
     app.add_typer(kpi.app, name="kpi")
     app.add_typer(etl.app, name="etl")
+    from ecomm_cli.commands import alerts
+
+    app.add_typer(alerts.app, name="alerts")
 
 
 _register()

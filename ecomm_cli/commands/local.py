@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import typer
 from rich.table import Table
@@ -96,4 +97,100 @@ def deliver(
     console.print(
         f"delivered {report.events} events ({report.kinesis_records} Kinesis records) "
         f"in {report.objects} objects under {target.zone_dir}"
+    )
+
+
+def _until_signalled() -> Callable[[], bool]:
+    """A stop flag set by Ctrl-C or SIGTERM (a follow loop finishes its pass, then returns)."""
+    import signal
+    import threading
+
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    return stopping.is_set
+
+
+@app.command()
+def detector(
+    follow: bool = typer.Option(False, "--follow", help="Keep detecting until Ctrl-C."),
+    poll_seconds: float = typer.Option(0.2, min=0.01, help="Wait between empty reads."),
+) -> None:
+    """The Managed Flink stand-in: the events stream through the rules into anomalies."""
+    from ecomm_cli import aws_clients
+    from ecomm_cli.realtime.detector_runner import DetectorRunner, DetectorTarget, ShardCheckpoint
+
+    settings = Settings.load(env="local")
+    if not stack.is_up(settings):
+        raise EcommError("the local stack is not running", hint="run `ecomm local up` first")
+    target = DetectorTarget.from_outputs(settings.outputs())
+    runner = DetectorRunner(
+        aws_clients.client("kinesis", settings),
+        target,
+        ShardCheckpoint(settings.local_dir / "checkpoints" / "detector.json"),
+    )
+    if follow:
+        console.print(
+            f"detecting {target.events_stream} -> {target.anomalies_stream} (Ctrl-C stops)"
+        )
+        report = runner.follow(_until_signalled(), poll_seconds)
+    else:
+        report = runner.drain()
+    rules = ", ".join(f"{rule} {n}" for rule, n in sorted(report.alerts_by_rule.items()))
+    console.print(
+        f"read {report.events} events ({report.kinesis_records} Kinesis records), "
+        f"wrote {report.alerts} alerts to {target.anomalies_stream}"
+        + (f" ({rules})" if rules else ""),
+        highlight=False,
+    )
+    if report.late_events:
+        late = ", ".join(f"{rule} {n}" for rule, n in sorted(report.late_by_rule.items()))
+        console.print(f"{report.late_events} events arrived behind the watermark ({late})")
+    if report.rejected:
+        console.print(
+            f"[yellow]{report.rejected} records rejected[/]: " + "; ".join(report.reject_reasons)
+        )
+
+
+@app.command("lambda")
+def lambda_(
+    follow: bool = typer.Option(False, "--follow", help="Keep polling until Ctrl-C."),
+    poll_seconds: float = typer.Option(0.2, min=0.01, help="Wait between empty polls."),
+) -> None:
+    """The Lambda stand-in: the alerting handler on the anomalies stream, as its mapping says."""
+    from ecomm_cli import aws_clients
+    from ecomm_cli.realtime import lambda_runner
+
+    settings = Settings.load(env="local")
+    if not stack.is_up(settings):
+        raise EcommError("the local stack is not running", hint="run `ecomm local up` first")
+    outputs = settings.outputs()
+    setup = lambda_runner.describe_function(
+        aws_clients.client("lambda", settings),
+        str(outputs["lambda_function_name"]),
+        str(outputs["anomalies_stream_name"]),
+        outputs.get("dlq_url"),
+    )
+    handler = lambda_runner.load_handler(setup.handler)
+    runner = lambda_runner.build_runner(
+        aws_clients.client("kinesis", settings),
+        aws_clients.client("sqs", settings),
+        setup,
+        handler,
+        lambda_runner.MappingCheckpoint(settings.local_dir / "checkpoints" / "lambda.json"),
+        settings.region,
+    )
+    with lambda_runner.function_environment(
+        setup.environment, settings.resolved_endpoint(), settings.region
+    ):
+        if follow:
+            console.print(f"running {setup.handler} on {setup.stream_name} (Ctrl-C stops)")
+            report = lambda_runner.follow(runner, _until_signalled(), poll_seconds)
+        else:
+            report = runner.drain()
+    console.print(
+        f"{report.records} records in {report.invocations} invocations: {report.succeeded} "
+        f"succeeded, {report.retries} retries, {report.bisections} bisections, "
+        f"{report.sent_to_dlq} sent to the DLQ",
+        highlight=False,
     )

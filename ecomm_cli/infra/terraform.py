@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ecomm_cli.console import EcommError, console
+from ecomm_cli.console import EcommError, console, err_console
 from ecomm_cli.infra import provider_mirror
 from ecomm_cli.settings import ENVIRONMENTS, Settings
 
@@ -124,6 +124,9 @@ def run(
         returncode = proc.wait()
     text = "".join(tail)
     if check and returncode not in ok_codes:
+        if not stream:
+            # Nothing was shown while it ran: show the end of it, where Terraform's error is.
+            err_console.out("".join(list(tail)[-60:]), end="", highlight=False)
         known = _classify(text)
         if known:
             raise EcommError(known[0], hint=known[1])
@@ -144,6 +147,9 @@ def backend_args(settings: Settings) -> list[str]:
 def var_args(settings: Settings) -> list[str]:
     """Variables every plan/apply/destroy of the environment needs."""
     args = [f"-var=build_dir={settings.build_dir}"]
+    if settings.flink_connector_jar is not None:
+        # The realtime module wants the jar's path inside the application zip (see artifacts).
+        args.append(f"-var=flink_connector_jar=lib/{settings.flink_connector_jar.name}")
     if settings.env == "local":
         endpoint = settings.resolved_endpoint()
         if not endpoint:

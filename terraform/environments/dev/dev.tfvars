@@ -14,3 +14,6 @@ alert_email                         = null
 raw_expiration_days                 = 90
 curated_max_age_hours               = 26
 enable_quicksight                   = false
+# Powertools for AWS Lambda (Python) v3, published by AWS per region; pick the current version for
+# your region from the Powertools documentation ("Lambda Layer") and keep the runtime in step.
+lambda_layers = ["arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:18"]

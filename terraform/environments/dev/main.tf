@@ -77,6 +77,7 @@ module "realtime" {
   lambda_maximum_retry_attempts          = var.lambda_maximum_retry_attempts
   lambda_maximum_record_age_seconds      = var.lambda_maximum_record_age_seconds
   lambda_parallelization_factor          = var.lambda_parallelization_factor
+  lambda_layers                          = var.lambda_layers
 }
 
 module "monitoring" {

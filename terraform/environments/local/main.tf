@@ -56,17 +56,19 @@ module "analytics" {
 module "realtime" {
   source = "../../modules/realtime"
 
-  name_prefix                            = var.name_prefix
-  kms_key_arn                            = module.lake.kms_key_arn
-  artifacts_bucket_name                  = module.lake.artifacts_bucket_name
-  artifacts_bucket_arn                   = module.lake.artifacts_bucket_arn
-  events_stream_arn                      = module.ingest.events_stream_arn
-  events_stream_name                     = module.ingest.events_stream_name
-  anomalies_shard_count                  = var.anomalies_shard_count
-  lambda_zip_path                        = "${var.build_dir}/alerting-lambda.zip"
-  flink_zip_path                         = var.create_flink_application ? "${var.build_dir}/flink-app.zip" : null
-  flink_connector_jar                    = var.flink_connector_jar
-  create_flink_application               = var.create_flink_application
+  name_prefix              = var.name_prefix
+  kms_key_arn              = module.lake.kms_key_arn
+  artifacts_bucket_name    = module.lake.artifacts_bucket_name
+  artifacts_bucket_arn     = module.lake.artifacts_bucket_arn
+  events_stream_arn        = module.ingest.events_stream_arn
+  events_stream_name       = module.ingest.events_stream_name
+  anomalies_shard_count    = var.anomalies_shard_count
+  lambda_zip_path          = "${var.build_dir}/alerting-lambda.zip"
+  flink_zip_path           = var.create_flink_application ? "${var.build_dir}/flink-app.zip" : null
+  flink_connector_jar      = var.flink_connector_jar
+  create_flink_application = var.create_flink_application
+  # The emulator stores the application but cannot run it (the local detector plays it).
+  start_flink_application                = false
   flink_parallelism                      = var.flink_parallelism
   rules                                  = var.rules
   alert_cooldown_seconds                 = var.alert_cooldown_seconds

@@ -218,3 +218,9 @@ variable "quicksight_principal_arn" {
   default     = null
   nullable    = true
 }
+
+variable "lambda_layers" {
+  description = "Layer ARNs of the alerting Lambda: the Powertools for AWS Lambda (Python) layer of the region (the zip holds only the project's code)."
+  type        = list(string)
+  default     = []
+}

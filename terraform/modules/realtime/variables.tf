@@ -149,14 +149,14 @@ variable "flink_log_level" {
 variable "rules" {
   description = "Thresholds of the real-time rules (runtime properties of the Flink application, `$${name}` placeholders in sql/realtime/*.sql)."
   type = object({
-    flood_events_per_window              = optional(number, 15)
+    flood_events_per_window              = optional(number, 20)
     flood_window_seconds                 = optional(number, 10)
-    scraper_distinct_products_per_minute = optional(number, 40)
-    cart_stuffer_adds                    = optional(number, 20)
+    scraper_distinct_products_per_minute = optional(number, 30)
+    cart_stuffer_adds                    = optional(number, 50)
     cart_stuffer_window_seconds          = optional(number, 300)
-    session_cycler_sessions_per_minute   = optional(number, 5)
-    traffic_spike_factor                 = optional(number, 5)
-    traffic_spike_min_events             = optional(number, 500)
+    session_cycler_sessions_per_minute   = optional(number, 12)
+    traffic_spike_factor                 = optional(number, 4)
+    traffic_spike_min_events             = optional(number, 100)
     watermark_seconds                    = optional(number, 5)
     idle_timeout_seconds                 = optional(number, 30)
   })

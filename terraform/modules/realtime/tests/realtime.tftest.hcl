@@ -191,7 +191,7 @@ run "email_and_connector_and_overrides" {
     condition = one([
       for g in aws_kinesisanalyticsv2_application.this[0].application_configuration[0].environment_properties[0].property_group :
       g.property_map if g.property_group_id == "kinesis.analytics.flink.run.options"
-    ]) == tomap({ python = "other.py", jarfile = "lib/flink-sql-connector-kinesis-5.0.0-1.20.jar" })
+    ]) == tomap({ python = "main.py", jarfile = "lib/flink-sql-connector-kinesis-5.0.0-1.20.jar" })
     error_message = "Managed Flink must be told to run main.py with the connector jar"
   }
   assert {
@@ -228,7 +228,7 @@ run "explicit_nulls_in_rules_take_the_defaults" {
   }
 
   assert {
-    condition     = output.rules.flood_events_per_window == 15 && output.rules.watermark_seconds == 8
+    condition     = output.rules.flood_events_per_window == 20 && output.rules.watermark_seconds == 8
     error_message = "a null rule field must take the module default"
   }
 }

@@ -1,0 +1,290 @@
+"""Replay benchmark: naive producer vs `ecomm replay`, parse-and-encode speed, pacing accuracy.
+
+    .venv/bin/python bench/replay_bench.py [--rows 200000] [--shards 8] [--no-docs]
+
+In one run it starts its own ThreadedMotoServer (in a child process, as the local stack runs
+the emulator beside the CLI), generates one REES46-shaped file and measures on it:
+
+  (a) a naive producer: one `put_record` per row, no sleep (the blueprint this project grew
+      from, minus its sleep), timed on the first rows of the file;
+  (b) `ecomm replay`: the runner the CLI uses, with its defaults, over the whole file;
+  (c) the parse-and-encode path (sources + contract + partition key + JSON) into a null sink,
+      on one core;
+  (d) `--speedup` scheduling accuracy: p99 of (actual send - scheduled send) at about
+      5,000 events per second.
+
+It prints the figures and ratio (b)/(a) and writes them, with this command, into
+docs/replay.md between the `bench:replay` markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import multiprocessing
+import platform
+import random
+import re
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ecomm_cli import aws_clients, contract
+from ecomm_cli.replay import sources
+from ecomm_cli.replay.encode import OutgoingRecord, ShardMap, partition_key_function
+from ecomm_cli.replay.runner import ReplayOptions, replay
+from ecomm_cli.settings import PROJECT_ROOT, Settings
+
+DOCS = PROJECT_ROOT / "docs" / "replay.md"
+START, END = "<!-- bench:replay:start -->", "<!-- bench:replay:end -->"
+
+
+def _serve(port_queue: Any, stop: Any) -> None:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    port_queue.put(server.get_host_and_port()[1])
+    stop.wait()
+    server.stop()
+
+
+def generate(path: Path, rows: int) -> str:
+    """The benchmark input: `ecomm sample generate` when present, else a small inline one."""
+    try:
+        from ecomm_cli.sample.generator import SampleSpec, generate_sample
+    except ImportError:
+        generate_sample = None
+    if generate_sample is not None:
+        with path.open("w", newline="") as out:
+            generate_sample(SampleSpec(rows=rows, days=1, seed=42), out)
+        return "ecomm_cli.sample (seed 42, 1 day, no bots)"
+    rnd = random.Random(42)
+    start = int(datetime(2019, 10, 1, tzinfo=UTC).timestamp())
+    with path.open("w", newline="") as out:
+        out.write(",".join(contract.COLUMNS) + "\n")
+        for i in range(rows):
+            moment = datetime.fromtimestamp(start + i * 86400 // rows, UTC)
+            user = 500_000_000 + rnd.randrange(max(1, rows // 8))
+            out.write(
+                f"{moment:%Y-%m-%d %H:%M:%S} UTC,{rnd.choice(['view'] * 8 + ['cart', 'purchase'])},"
+                f"{1_000_000 + rnd.randrange(50_000)},2053013555631882655,"
+                f"{rnd.choice(['', 'electronics.smartphone'])},{rnd.choice(['', 'samsung'])},"
+                f"{rnd.randrange(100, 200_000) / 100:.2f},{user},session-{user}-{i // 50}\n"
+            )
+    return "inline generator (ecomm_cli.sample not installed)"
+
+
+def naive(path: Path, client: Any, stream: str, rows: int) -> float:
+    """The blueprint's producer without its sleep: one put_record per row, wall-clock time."""
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        started = time.perf_counter()
+        for n, row in enumerate(reader):
+            if n >= rows:
+                break
+            row["event_time"] = datetime.now(UTC).isoformat()  # what the blueprint did
+            client.put_record(StreamName=stream, Data=json.dumps(row), PartitionKey=row["user_id"])
+        return rows / (time.perf_counter() - started)
+
+
+def parse_and_encode(path: Path) -> tuple[int, float]:
+    """The replay path up to the sender, into a null sink, on this one thread."""
+    resolved = sources.resolve([str(path)])
+    key_of = partition_key_function("user_id")
+    shards = ShardMap(tuple(f"s{i}" for i in range(8)), tuple(i * 2**125 for i in range(8)))
+    encode = contract.encode_event
+    sink = 0
+    started = time.perf_counter()
+    ingested_at = contract.utc_now_iso()
+    for ordinal, row in enumerate(sources.merged_rows(resolved)):
+        event = row.parsed.event
+        if event is None:
+            continue
+        if ordinal % 128 == 0:
+            ingested_at = contract.utc_now_iso()
+        key = key_of(event)
+        record = OutgoingRecord(
+            ordinal, key, encode(event, ingested_at), shards.shard_of(key), None, False
+        )
+        sink += record.size
+    elapsed = time.perf_counter() - started
+    return ordinal + 1, (ordinal + 1) / elapsed
+
+
+def paced_window(path: Path, rows: int, target_rate: float) -> float:
+    """The --speedup that replays the first `rows` rows at about `target_rate` events/s."""
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        times = [
+            contract.parse_event_time(r[0])[1] for _, r in zip(range(rows), reader, strict=False)
+        ]
+    span = max(1.0, times[-1] - times[0])
+    return target_rate * span / len(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--naive-rows", type=int, default=5_000)
+    parser.add_argument("--shards", type=int, default=8)
+    parser.add_argument("--paced-rows", type=int, default=25_000)
+    parser.add_argument("--paced-rate", type=float, default=5_000.0)
+    parser.add_argument("--no-docs", action="store_true", help="Do not update docs/replay.md.")
+    args = parser.parse_args()
+
+    ctx = multiprocessing.get_context("spawn")
+    port_queue, stop = ctx.Queue(), ctx.Event()
+    server = ctx.Process(target=_serve, args=(port_queue, stop), daemon=True)
+    server.start()
+    try:
+        port = port_queue.get(timeout=60)
+        settings = Settings.load(endpoint_url=f"http://127.0.0.1:{port}")
+        kinesis = aws_clients.client("kinesis", settings)
+
+        def fresh_stream(name: str) -> str:
+            kinesis.create_stream(StreamName=name, ShardCount=args.shards)
+            kinesis.get_waiter("stream_exists").wait(StreamName=name)
+            return name
+
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            data = work / "events.csv"
+            t0 = time.perf_counter()
+            origin = generate(data, args.rows)
+            print(f"input: {args.rows:,} rows from {origin} in {time.perf_counter() - t0:.1f} s")
+
+            naive_rate = naive(data, kinesis, fresh_stream("naive"), args.naive_rows)
+            print(f"(a) naive put_record per row: {naive_rate:,.0f} events/s")
+
+            def options(stream: str, **extra: Any) -> ReplayOptions:
+                return ReplayOptions(
+                    inputs=[str(data)],
+                    stream=stream,
+                    rejects=work / f"{stream}-rejects.jsonl",
+                    dead_letter=work / f"{stream}-dead.jsonl",
+                    **extra,
+                )
+
+            def client() -> Any:
+                return aws_clients.client("kinesis", settings, max_attempts=1)
+
+            results: dict[str, Any] = {}
+            for mode, extra in (("default", {}), ("aggregate", {"aggregate": True})):
+                summary = replay(
+                    options(fresh_stream(f"replay-{mode}"), **extra), kinesis_client=client
+                )
+                assert summary.balanced and summary.dead_lettered == 0, summary
+                results[f"b-{mode}"] = summary
+                print(
+                    f"(b) ecomm replay [{mode}]: {summary.sent:,} events in "
+                    f"{summary.elapsed_s:.1f} s = {summary.events_per_s:,.0f} events/s "
+                    f"({summary.requests:,} requests)"
+                )
+
+            rows, parse_rate = parse_and_encode(data)
+            print(f"(c) parse + encode, null sink: {rows:,} rows at {parse_rate:,.0f} events/s")
+
+            speedup = paced_window(data, args.paced_rows, args.paced_rate)
+            for mode, extra in (("default", {}), ("aggregate", {"aggregate": True})):
+                paced = replay(
+                    options(
+                        fresh_stream(f"paced-{mode}"),
+                        speedup=speedup,
+                        limit=args.paced_rows,
+                        **extra,
+                    ),
+                    kinesis_client=client,
+                )
+                assert paced.balanced and paced.dead_lettered == 0, paced
+                results[f"d-{mode}"] = paced
+                print(
+                    f"(d) --speedup {speedup:,.0f} [{mode}]: {paced.sent:,} events at "
+                    f"{paced.events_per_s:,.0f} events/s, p99 lateness {paced.lateness_p99_ms} ms"
+                )
+    finally:
+        stop.set()
+        server.join(timeout=30)
+
+    ratio = results["b-default"].events_per_s / naive_rate
+    ratio_aggregate = results["b-aggregate"].events_per_s / naive_rate
+    print(f"ratio (b)/(a): {ratio:,.1f}x default, {ratio_aggregate:,.1f}x --aggregate")
+    verdicts = {
+        "(b) >= 20 x (a), default": ratio >= 20,
+        "(b) >= 20 x (a), --aggregate": ratio_aggregate >= 20,
+        "(c) >= 150,000 events/s": parse_rate >= 150_000,
+        "p99 lateness < 50 ms, default": (results["d-default"].lateness_p99_ms or 0) < 50,
+        "p99 lateness < 50 ms, --aggregate": (results["d-aggregate"].lateness_p99_ms or 0) < 50,
+    }
+    for name, ok in verdicts.items():
+        print(f"  {'met' if ok else 'MISSED'}: {name}")
+    if not args.no_docs:
+        write_docs(args, origin, naive_rate, results, rows, parse_rate, speedup)
+    return 0
+
+
+def write_docs(
+    args: argparse.Namespace,
+    origin: str,
+    naive_rate: float,
+    results: dict[str, Any],
+    rows: int,
+    parse_rate: float,
+    speedup: float,
+) -> None:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        START,
+        f"Measured {when} on {platform.machine()} ({multiprocessing.cpu_count()} cores, shared "
+        f"with other work), Python {platform.python_version()}, moto server in a child process, "
+        f"a {args.shards}-shard stream, input {args.rows:,} rows from {origin}:",
+        "",
+        "```",
+        f".venv/bin/python bench/replay_bench.py --rows {args.rows} --shards {args.shards}",
+        "```",
+        "",
+        "| measure | result | target |",
+        "|---|---|---|",
+        f"| (a) naive producer, one `put_record` per row (first {args.naive_rows:,} rows) "
+        f"| {naive_rate:,.0f} events/s | |",
+    ]
+    for mode in ("default", "aggregate"):
+        b = results[f"b-{mode}"]
+        flag = " --aggregate" if mode == "aggregate" else ""
+        lines.append(
+            f"| (b) `ecomm replay{flag}` | {b.sent:,} events in {b.elapsed_s:.1f} s = "
+            f"{b.events_per_s:,.0f} events/s ({b.requests:,} requests); "
+            f"**{b.events_per_s / naive_rate:,.1f}x (a)** | >= 20x (a) |"
+        )
+    lines.append(
+        f"| (c) parse + validate + encode into a null sink, one core | {rows:,} rows at "
+        f"**{parse_rate:,.0f} events/s** | >= 150,000 |"
+    )
+    for mode in ("default", "aggregate"):
+        d = results[f"d-{mode}"]
+        flag = " --aggregate" if mode == "aggregate" else ""
+        lines.append(
+            f"| (d) `--speedup {speedup:,.0f}{flag}`: p99 of actual minus scheduled send "
+            f"| **{d.lateness_p99_ms} ms** ({d.sent:,} events at {d.events_per_s:,.0f} events/s) "
+            f"| < 50 ms at up to 5,000 events/s |"
+        )
+    lines.append(END)
+    block = "\n".join(lines)
+    text = DOCS.read_text() if DOCS.exists() else ""
+    if START in text and END in text:
+        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _m: block, text, flags=re.S)
+    else:
+        text += "\n" + block + "\n"
+    DOCS.write_text(text)
+    print(f"figures written to {DOCS.relative_to(PROJECT_ROOT)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

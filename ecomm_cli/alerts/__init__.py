@@ -1,0 +1,1 @@
+"""`ecomm alerts`: offenders the real-time channel found, and the platform's alarm states."""

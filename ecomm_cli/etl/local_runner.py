@@ -1,0 +1,102 @@
+"""`ecomm etl run --local`: the Glue job's own script on a local SparkSession over the lake.
+
+Local Spark has no S3 connector offline (its jars come from Maven), so the job reads and writes
+the on-disk lake, a folder that mirrors the buckets' key layout (see docs/batch.md).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from ecomm_cli.console import EcommError
+from ecomm_cli.settings import PROJECT_ROOT
+
+GLUE_SCRIPT = PROJECT_ROOT / "glue" / "curate_events.py"
+_MODULE_NAME = "curate_events"
+
+
+@dataclass(frozen=True)
+class LakePaths:
+    """The three zones in the local lake, keyed like the buckets (`<bucket>/<prefix>`)."""
+
+    raw: Path
+    curated: Path
+    quarantine: Path
+
+    @classmethod
+    def of(cls, lake_dir: Path) -> LakePaths:
+        return cls(
+            raw=lake_dir / "raw" / "raw" / "events",
+            curated=lake_dir / "curated" / "events",
+            quarantine=lake_dir / "quarantine" / "events",
+        )
+
+
+def load_glue_job() -> ModuleType:
+    """Import glue/curate_events.py as a module (it is a Glue script, not part of a package)."""
+    if _MODULE_NAME in sys.modules:
+        return sys.modules[_MODULE_NAME]
+    if importlib.util.find_spec("pyspark") is None:
+        raise EcommError(
+            "PySpark is not installed", hint="pip install -e '.[etl]' (Glue 5 runs Spark 3.5)"
+        )
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise EcommError(
+            "Spark needs Java and none was found", hint="install a JDK 17 or set JAVA_HOME"
+        )
+    spec = importlib.util.spec_from_file_location(_MODULE_NAME, GLUE_SCRIPT)
+    if spec is None or spec.loader is None:
+        raise EcommError(f"cannot load the Glue job from {GLUE_SCRIPT}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_MODULE_NAME] = module  # dataclasses look their module up while defining
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[_MODULE_NAME]
+        raise
+    return module
+
+
+def run_local_job(
+    lake_dir: Path,
+    *,
+    csv_path: Path | None = None,
+    ingest_from: str | None = None,
+    spark: Any = None,
+) -> Any:
+    """Run the Glue job once over the local lake; returns its CurationCounts.
+
+    `spark` lets tests share one session; without it a small local[2] session is started.
+    """
+    if csv_path is not None and not csv_path.exists():
+        raise EcommError(f"no such CSV file: {csv_path}")
+    if ingest_from is not None:
+        try:
+            ingest_from = date.fromisoformat(ingest_from).isoformat()
+        except ValueError:
+            raise EcommError(
+                f"--ingest-from must be a date YYYY-MM-DD, got {ingest_from!r}"
+            ) from None
+    job = load_glue_job()
+    paths = LakePaths.of(lake_dir)
+    session = spark if spark is not None else job.local_session()
+    try:
+        return job.curate(
+            session,
+            raw_path=str(paths.raw),
+            curated_path=str(paths.curated),
+            quarantine_path=str(paths.quarantine),
+            csv_path=str(csv_path) if csv_path is not None else None,
+            ingest_from=ingest_from,
+            print_counts=False,
+        )
+    except ValueError as exc:  # the job's own argument checks (bad date, CSV without columns)
+        raise EcommError(str(exc)) from exc

@@ -1,0 +1,422 @@
+"""The Managed Flink stand-in: the `events` stream through the local detector into `anomalies`.
+
+Reads every shard of the events stream (KPL aggregates unpacked), feeds `ecomm_cli.detect` and
+writes each alert as one JSON record to the anomalies stream with PutRecords.
+
+Event time across shards works as in Flink: the watermark may only pass a time every active
+shard has reached, so records are merged across shards in event-time order up to the slowest
+active shard's newest event (a shard that reads ahead cannot make another shard's events late).
+A shard that has been caught up for the idle timeout stops holding the others back (Flink's
+source idleness), and when the whole stream is idle the watermark moves on the wall clock so
+the last windows still close. `drain` treats the end of what the stream holds as the end of
+input (Flink's final watermark for a bounded source).
+
+Checkpoints are per shard and only ever move past records whose events can no longer belong
+to an open window, so a restart rebuilds every open window from the stream. Alerts of windows
+that closed just before a restart may be written again: the alerting Lambda's conditional put
+per offender, rule and window makes that harmless (at-least-once in, exactly-once effect).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ecomm_cli import kpl
+from ecomm_cli.console import EcommError
+from ecomm_cli.detect import Alert, Detector, Event, Thresholds, event_from_contract
+from ecomm_cli.detect.rules import MINUTE_SECONDS, TRAFFIC_SPIKE_WINDOW_SECONDS
+
+# Terraform `rules` keys that configure the Flink source, not a rule (no Thresholds field).
+FLINK_SOURCE_SETTINGS = ("idle_timeout_seconds",)
+# Terraform `rules` key -> Thresholds field, where the names differ (none today: one place to
+# add a mapping if either side is renamed, instead of a silent mismatch).
+THRESHOLD_NAMES: dict[str, str] = {}
+DEFAULT_IDLE_TIMEOUT_SECONDS = 30.0
+PUT_RECORDS_MAX = 500  # Kinesis PutRecords limit per call
+PUT_ATTEMPTS = 6
+REJECT_SAMPLES_KEPT = 5
+
+
+class DetectorRunnerError(EcommError):
+    """The runner could not read its settings or write its alerts."""
+
+
+def _number(value: Any) -> str:
+    # Terraform numbers arrive as JSON numbers, sometimes as 20.0: Thresholds wants text.
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def thresholds_from_outputs(rule_thresholds: Mapping[str, Any]) -> tuple[Thresholds, float]:
+    """(Thresholds, idle timeout in seconds) from the stack output `rule_thresholds`.
+
+    The local detector takes its thresholds from Terraform, like the Flink application on
+    AWS, so the two cannot drift. A key that is neither a threshold nor a Flink source setting
+    is an error: a renamed variable must not silently fall back to a default.
+    """
+    overrides: dict[str, str] = {}
+    idle = DEFAULT_IDLE_TIMEOUT_SECONDS
+    known = set(Thresholds.names())
+    for key, value in rule_thresholds.items():
+        if value is None:
+            continue
+        if key in FLINK_SOURCE_SETTINGS:
+            idle = float(value)
+            continue
+        name = THRESHOLD_NAMES.get(key, key)
+        if name not in known:
+            raise DetectorRunnerError(
+                f"stack output rule_thresholds has {key!r}, which the local detector does not know",
+                "map it in ecomm_cli/realtime/detector_runner.py THRESHOLD_NAMES",
+            )
+        overrides[name] = _number(value)
+    try:
+        return Thresholds().with_overrides(overrides), idle
+    except ValueError as exc:
+        raise DetectorRunnerError(f"stack output rule_thresholds: {exc}") from None
+
+
+def longest_window_ms(thresholds: Thresholds) -> int:
+    """The longest window any rule keeps open, in milliseconds."""
+    seconds = max(
+        thresholds.flood_window_seconds,
+        MINUTE_SECONDS,
+        thresholds.cart_stuffer_window_seconds,
+        TRAFFIC_SPIKE_WINDOW_SECONDS,
+    )
+    return seconds * 1000
+
+
+def partition_key(alert: Alert) -> str:
+    """Per user, so one user's alerts stay in order; the rule for platform-wide alerts."""
+    return str(alert.user_id) if alert.user_id is not None else alert.rule
+
+
+class ShardCheckpoint:
+    """Last sequence number per shard whose events need no re-reading, written atomically."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.positions: dict[str, str] = json.loads(path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            self.positions = {}
+
+    def save(self, positions: Mapping[str, str]) -> None:
+        """Merge and persist `positions` (only when they changed)."""
+        merged = {**self.positions, **positions}
+        if merged == self.positions and self.path.exists():
+            return
+        self.positions = merged
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(merged, sort_keys=True))
+        tmp.replace(self.path)
+
+
+@dataclass
+class _Record:
+    """One Kinesis record of a shard: its events not yet fed, and its newest event time."""
+
+    sequence_number: str
+    pending: int
+    newest_ms: int = -(2**62)
+
+
+@dataclass
+class _Shard:
+    shard_id: str
+    iterator: str | None
+    newest_ms: int | None = None  # newest event time read from this shard
+    caught_up_since: float | None = None  # monotonic time it first read nothing new
+    records: deque[_Record] = field(default_factory=deque)
+
+
+@dataclass
+class DetectorReport:
+    kinesis_records: int = 0
+    events: int = 0
+    alerts: int = 0
+    alerts_by_rule: dict[str, int] = field(default_factory=dict)
+    rejected: int = 0
+    reject_reasons: list[str] = field(default_factory=list)
+    late_events: int = 0
+    late_by_rule: dict[str, int] = field(default_factory=dict)
+    watermark_advances: int = 0
+
+
+@dataclass(frozen=True)
+class DetectorTarget:
+    """The streams and settings, all from the stack's Terraform outputs."""
+
+    events_stream: str
+    anomalies_stream: str
+    thresholds: Thresholds
+    idle_timeout_seconds: float = DEFAULT_IDLE_TIMEOUT_SECONDS
+
+    @classmethod
+    def from_outputs(cls, outputs: Mapping[str, Any]) -> DetectorTarget:
+        """From `Settings.outputs()` of the local stack."""
+        missing = [
+            name
+            for name in ("events_stream_name", "anomalies_stream_name", "rule_thresholds")
+            if outputs.get(name) is None
+        ]
+        if missing:
+            raise DetectorRunnerError(
+                f"the local stack has no output {', '.join(missing)}",
+                "run `ecomm local up` again to apply the current Terraform",
+            )
+        thresholds, idle = thresholds_from_outputs(outputs["rule_thresholds"])
+        return cls(
+            events_stream=str(outputs["events_stream_name"]),
+            anomalies_stream=str(outputs["anomalies_stream_name"]),
+            thresholds=thresholds,
+            idle_timeout_seconds=idle,
+        )
+
+
+class DetectorRunner:
+    """Read the events stream, detect, write anomalies; `kinesis` is a boto3 client."""
+
+    def __init__(
+        self,
+        kinesis: Any,
+        target: DetectorTarget,
+        checkpoint: ShardCheckpoint,
+        *,
+        read_limit: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.kinesis = kinesis
+        self.target = target
+        self.checkpoint = checkpoint
+        self.detector = Detector(target.thresholds)
+        self.report = DetectorReport()
+        self.read_limit = read_limit
+        self.clock = clock
+        self.shards: dict[str, _Shard] = {}
+        # (event time, arrival order, shard id, record, event): merged across shards.
+        self._held: list[tuple[int, int, str, _Record, Event]] = []
+        self._arrivals = 0
+        self._quiet_since: float | None = None
+        self._quiet_watermark_ms = 0
+        self._watermark_ms = -(2**62)  # the detector's watermark, tracked on this side
+        self._newest_fed_ms = -(2**62)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _shard_ids(self) -> list[str]:
+        shards: list[str] = []
+        args: dict[str, Any] = {"StreamName": self.target.events_stream}
+        while True:
+            page = self.kinesis.list_shards(**args)
+            shards += [s["ShardId"] for s in page["Shards"]]
+            if not page.get("NextToken"):
+                return shards
+            args = {"NextToken": page["NextToken"]}
+
+    def _open(self, shard_id: str) -> _Shard:
+        args: dict[str, Any] = {"StreamName": self.target.events_stream, "ShardId": shard_id}
+        position = self.checkpoint.positions.get(shard_id)
+        if position is not None:
+            args.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=position)
+        else:
+            args["ShardIteratorType"] = "TRIM_HORIZON"
+        iterator = self.kinesis.get_shard_iterator(**args)["ShardIterator"]
+        return _Shard(shard_id, iterator)
+
+    def _reject(self, shard_id: str, sequence_number: str, reason: str) -> None:
+        self.report.rejected += 1
+        if len(self.report.reject_reasons) < REJECT_SAMPLES_KEPT:
+            self.report.reject_reasons.append(f"{shard_id}/{sequence_number}: {reason}")
+
+    def _read(self, shard: _Shard) -> int:
+        """One GetRecords on a shard; its events are held for the cross-shard merge."""
+        if not shard.iterator:  # a closed shard read to its end
+            if shard.caught_up_since is None:
+                shard.caught_up_since = self.clock()
+            return 0
+        page = self.kinesis.get_records(ShardIterator=shard.iterator, Limit=self.read_limit)
+        shard.iterator = page.get("NextShardIterator")
+        for raw in page["Records"]:
+            self.report.kinesis_records += 1
+            record = _Record(raw["SequenceNumber"], 0)
+            shard.records.append(record)
+            for payload in kpl.user_records(bytes(raw["Data"])):
+                try:
+                    event = event_from_contract(json.loads(payload))
+                except (ValueError, KeyError, TypeError) as exc:
+                    # Counted and reported with the record's position, never dropped silently.
+                    self._reject(
+                        shard.shard_id, raw["SequenceNumber"], f"{type(exc).__name__}: {exc}"
+                    )
+                    continue
+                record.pending += 1
+                record.newest_ms = max(record.newest_ms, event.ts_ms)
+                shard.newest_ms = (
+                    event.ts_ms if shard.newest_ms is None else max(shard.newest_ms, event.ts_ms)
+                )
+                self._arrivals += 1
+                heapq.heappush(
+                    self._held, (event.ts_ms, self._arrivals, shard.shard_id, record, event)
+                )
+        if page["Records"] or page.get("MillisBehindLatest", 0) > 0:
+            shard.caught_up_since = None
+        elif shard.caught_up_since is None:
+            shard.caught_up_since = self.clock()
+        return len(page["Records"])
+
+    # -- detecting -----------------------------------------------------------------------
+
+    def _idle(self, shard: _Shard, now: float, end_of_input: bool) -> bool:
+        if shard.caught_up_since is None:
+            return False
+        return end_of_input or now - shard.caught_up_since >= self.target.idle_timeout_seconds
+
+    def _release(self, end_of_input: bool) -> list[Alert]:
+        """Feed held events up to the slowest active shard's newest event time."""
+        now = self.clock()
+        active = [
+            s.newest_ms
+            for s in self.shards.values()
+            if not self._idle(s, now, end_of_input) and s.newest_ms is not None
+        ]
+        waiting = [s for s in self.shards.values() if not self._idle(s, now, end_of_input)]
+        # A non-idle shard that has not read any event yet holds everything back.
+        if any(s.newest_ms is None for s in waiting):
+            return []
+        frontier = min(active) if active else 2**62
+        alerts: list[Alert] = []
+        held = self._held
+        process = self.detector.process
+        while held and held[0][0] <= frontier:
+            _, _, _, record, event = heapq.heappop(held)
+            record.pending -= 1
+            alerts += process(event)
+            self._newest_fed_ms = max(self._newest_fed_ms, event.ts_ms)
+        delay_ms = self.target.thresholds.watermark_seconds * 1000
+        self._watermark_ms = max(self._watermark_ms, self._newest_fed_ms - delay_ms)
+        return alerts
+
+    def _advance_when_quiet(self) -> list[Alert]:
+        """Every shard idle: move the watermark on the wall clock so windows still close."""
+        now = self.clock()
+        quiet = bool(self.shards) and all(self._idle(s, now, False) for s in self.shards.values())
+        if not quiet or self._held:
+            self._quiet_since = None
+            return []
+        newest = max((s.newest_ms for s in self.shards.values() if s.newest_ms), default=None)
+        if newest is None:
+            return []
+        if self._quiet_since is None:
+            self._quiet_since = now
+            self._quiet_watermark_ms = newest - self.target.thresholds.watermark_seconds * 1000
+        watermark = self._quiet_watermark_ms + int((now - self._quiet_since) * 1000)
+        if watermark <= self._watermark_ms:
+            return []
+        self._watermark_ms = watermark
+        self.report.watermark_advances += 1
+        return self.detector.advance(watermark)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _write(self, alerts: list[Alert]) -> None:
+        """PutRecords in chunks; failed entries are retried, and never skipped."""
+        for start in range(0, len(alerts), PUT_RECORDS_MAX):
+            chunk = alerts[start : start + PUT_RECORDS_MAX]
+            entries = [
+                {
+                    "Data": json.dumps(alert.to_dict(), separators=(",", ":")).encode(),
+                    "PartitionKey": partition_key(alert),
+                }
+                for alert in chunk
+            ]
+            for attempt in range(PUT_ATTEMPTS):
+                answer = self.kinesis.put_records(
+                    StreamName=self.target.anomalies_stream, Records=entries
+                )
+                if not answer.get("FailedRecordCount"):
+                    break
+                entries = [
+                    entry
+                    for entry, result in zip(entries, answer["Records"], strict=True)
+                    if result.get("ErrorCode")
+                ]
+                time.sleep(min(0.1 * 2**attempt, 2.0))
+            else:
+                raise DetectorRunnerError(
+                    f"{len(entries)} alerts could not be written to {self.target.anomalies_stream}",
+                    "the checkpoint was not moved: run the detector again",
+                )
+            for alert in chunk:
+                self.report.alerts_by_rule[alert.rule] = (
+                    self.report.alerts_by_rule.get(alert.rule, 0) + 1
+                )
+            self.report.alerts += len(chunk)
+
+    def _save_checkpoint(self, everything_closed: bool) -> None:
+        # Only records with every event fed and none inside a window still open.
+        cutoff = (
+            2**62
+            if everything_closed
+            else self._watermark_ms + 1 - longest_window_ms(self.target.thresholds)
+        )
+        positions: dict[str, str] = {}
+        for shard in self.shards.values():
+            records = shard.records
+            while records and records[0].pending == 0 and records[0].newest_ms < cutoff:
+                positions[shard.shard_id] = records.popleft().sequence_number
+        if positions:
+            self.checkpoint.save(positions)
+
+    def _sync_report(self) -> None:
+        late = self.detector.late
+        self.report.events = self.detector.events
+        self.report.late_events = late.events
+        self.report.late_by_rule = {rule: n for rule, n in late.per_rule.items() if n}
+
+    # -- loops ---------------------------------------------------------------------------
+
+    def _refresh_shards(self) -> None:
+        for shard_id in self._shard_ids():
+            if shard_id not in self.shards:
+                self.shards[shard_id] = self._open(shard_id)
+
+    def poll_once(self) -> int:
+        """One read of every shard, the merge, alerts written; returns records read."""
+        self._refresh_shards()
+        read = sum(self._read(shard) for shard in self.shards.values())
+        alerts = self._release(end_of_input=False) + self._advance_when_quiet()
+        self._write(alerts)
+        self._save_checkpoint(everything_closed=False)
+        self._sync_report()
+        return read
+
+    def drain(self) -> DetectorReport:
+        """Everything the stream holds now, as a bounded input: every window closes."""
+        self._refresh_shards()
+        while True:
+            read = sum(self._read(shard) for shard in self.shards.values())
+            self._write(self._release(end_of_input=False))
+            if not read and all(s.caught_up_since is not None for s in self.shards.values()):
+                break
+        self._write(self._release(end_of_input=True) + self.detector.finish())
+        self._save_checkpoint(everything_closed=True)
+        self._sync_report()
+        return self.report
+
+    def follow(self, should_stop: Callable[[], bool], poll_seconds: float = 0.2) -> DetectorReport:
+        """Keep detecting until `should_stop()`; open windows are rebuilt after a restart."""
+        while not should_stop():
+            if not self.poll_once():
+                time.sleep(poll_seconds)
+        return self.report

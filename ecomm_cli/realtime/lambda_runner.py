@@ -1,0 +1,223 @@
+"""The Lambda stand-in: the alerting handler fed from the anomalies stream, as AWS would.
+
+Everything comes from what Terraform created in the emulator: the handler string and its
+environment variables (`GetFunctionConfiguration`), the event source mapping's batching, bisect
+and retry settings (`ListEventSourceMappings`), and the on-failure queue (the `dlq_url` output).
+The handler is imported from `PROJECT_ROOT/lambdas` (the tree the Lambda zip is built from) and
+called in-process by the mapping runner of `event_source_mapping`, with the function's
+environment and the emulator's endpoint set, so its own boto3 clients reach the emulator.
+
+A per-shard checkpoint (the last sequence number that succeeded or went to the DLQ) makes a
+second run start where the first stopped, as the mapping's own position does on AWS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ecomm_cli.console import EcommError
+from ecomm_cli.realtime.event_source_mapping import (
+    BatchInvoker,
+    EventSourceMappingRunner,
+    Handler,
+    LambdaContext,
+    MappingSettings,
+    RunnerReport,
+    sqs_sender,
+)
+from ecomm_cli.settings import PROJECT_ROOT
+
+LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
+# What the handler's boto3 clients need to reach the emulator instead of AWS.
+EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+class LambdaRunnerError(EcommError):
+    """The function, its mapping or its handler could not be found."""
+
+
+@dataclass(frozen=True)
+class FunctionSetup:
+    """What the runner needs to know about the deployed function."""
+
+    function_name: str
+    function_arn: str
+    handler: str  # module.function, e.g. alerting.handler.lambda_handler
+    environment: dict[str, str]
+    mapping: MappingSettings
+    stream_name: str
+
+
+def stream_name_of(stream_arn: str) -> str:
+    """`arn:aws:kinesis:region:account:stream/NAME` -> NAME."""
+    return stream_arn.rsplit("/", 1)[-1]
+
+
+def describe_function(
+    lambda_client: Any, function_name: str, stream_name: str, dlq_url: str | None
+) -> FunctionSetup:
+    """The function's handler, environment and its mapping on `stream_name`, from the API."""
+    try:
+        config = lambda_client.get_function_configuration(FunctionName=function_name)
+    except lambda_client.exceptions.ResourceNotFoundException:
+        raise LambdaRunnerError(
+            f"no Lambda function {function_name!r} in the emulator",
+            "run `ecomm local up` to apply terraform/environments/local",
+        ) from None
+    # All mappings, filtered here: moto 5.2 answers a FunctionName filter with an empty list.
+    mappings: list[dict[str, Any]] = []
+    for page in lambda_client.get_paginator("list_event_source_mappings").paginate():
+        mappings += page["EventSourceMappings"]
+    on_stream = [
+        m
+        for m in mappings
+        if stream_name_of(m["EventSourceArn"]) == stream_name
+        and m.get("FunctionArn", config["FunctionArn"]).split(":")[6] == function_name
+    ]
+    if not on_stream:
+        raise LambdaRunnerError(
+            f"{function_name} has no event source mapping on the stream {stream_name}",
+            "the realtime module declares it: re-apply with `ecomm local up`",
+        )
+    mapping = dict(on_stream[0])
+    # moto leaves out the function ARN on some versions; the function's own is the same.
+    mapping.setdefault("FunctionArn", config["FunctionArn"])
+    return FunctionSetup(
+        function_name=function_name,
+        function_arn=config["FunctionArn"],
+        handler=config["Handler"],
+        environment=dict((config.get("Environment") or {}).get("Variables") or {}),
+        mapping=MappingSettings.from_api(mapping, dlq_url),
+        stream_name=stream_name,
+    )
+
+
+def load_handler(handler: str, root: Path = LAMBDAS_DIR) -> Handler:
+    """Import `module.function` from the Lambda source tree, as the Lambda runtime would."""
+    module_name, _, function_name = handler.rpartition(".")
+    if not module_name:
+        raise LambdaRunnerError(f"handler {handler!r} is not module.function")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise LambdaRunnerError(f"cannot import the handler module {module_name}: {exc}") from None
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise LambdaRunnerError(f"{module_name} has no function {function_name!r}")
+    # Handlers that cache their clients (ours does, per container) must build them afresh for
+    # this endpoint and environment, as a new Lambda container would.
+    reset = getattr(module, "configure", None)
+    if callable(reset):
+        reset(None)
+    handle: Handler = function
+    return handle
+
+
+@contextlib.contextmanager
+def function_environment(
+    variables: Mapping[str, str], endpoint_url: str | None, region: str
+) -> Iterator[None]:
+    """The function's environment for the duration of the run, restored afterwards."""
+    values = {**variables, "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+    if endpoint_url:
+        values.update(EMULATOR_CREDENTIALS, AWS_ENDPOINT_URL=endpoint_url)
+        values.pop("AWS_SESSION_TOKEN", None)
+    saved = {name: os.environ.get(name) for name in [*values, "AWS_SESSION_TOKEN"]}
+    os.environ.update(values)
+    if endpoint_url:
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class MappingCheckpoint:
+    """Last sequence number per shard that the mapping is done with, written atomically."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.positions: dict[str, str] = json.loads(path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            self.positions = {}
+
+    def save(self, shard_id: str, sequence_number: str) -> None:
+        """Record that every record of `shard_id` up to `sequence_number` is done."""
+        self.positions[shard_id] = sequence_number
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.positions, sort_keys=True))
+        tmp.replace(self.path)
+
+
+class CheckpointingInvoker(BatchInvoker):
+    """A BatchInvoker that moves the checkpoint once a batch has fully succeeded or failed."""
+
+    def __init__(self, *args: Any, checkpoint: MappingCheckpoint, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.checkpoint = checkpoint
+
+    def process(self, records: list[dict[str, Any]]) -> None:
+        """Deliver the batch (see BatchInvoker), then checkpoint its last record."""
+        super().process(records)
+        if records:
+            shard_id, sequence_number = records[-1]["eventID"].split(":", 1)
+            self.checkpoint.save(shard_id, sequence_number)
+
+
+def build_runner(
+    kinesis: Any,
+    sqs: Any,
+    setup: FunctionSetup,
+    handler: Handler,
+    checkpoint: MappingCheckpoint,
+    region: str,
+) -> EventSourceMappingRunner:
+    """The mapping runner, its shard iterators placed after the checkpoint."""
+    context = LambdaContext(
+        function_name=setup.function_name,
+        invoked_function_arn=setup.function_arn,
+        log_group_name=f"/aws/lambda/{setup.function_name}",
+    )
+    invoker = CheckpointingInvoker(
+        handler,
+        setup.mapping,
+        context,
+        sqs_sender(sqs, setup.mapping.on_failure_queue_url),
+        checkpoint=checkpoint,
+    )
+    runner = EventSourceMappingRunner(kinesis, invoker, setup.stream_name, region)
+    for shard_id, sequence_number in checkpoint.positions.items():
+        runner.iterators[shard_id] = kinesis.get_shard_iterator(
+            StreamName=setup.stream_name,
+            ShardId=shard_id,
+            ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+            StartingSequenceNumber=sequence_number,
+        )["ShardIterator"]
+    return runner
+
+
+def follow(
+    runner: EventSourceMappingRunner, should_stop: Callable[[], bool], poll_seconds: float = 0.2
+) -> RunnerReport:
+    """Poll until `should_stop()`, resting `poll_seconds` after a pass that found nothing."""
+    while not should_stop():
+        if not runner.poll_once():
+            time.sleep(poll_seconds)
+    return runner.invoker.report

@@ -1,0 +1,260 @@
+"""Where replayed rows come from: local CSV, .csv.gz, .zip, and s3:// objects, streamed.
+
+Each input becomes a `Source` that yields `SourceRow`s (the parsed row, its line number and
+its file). Several sources are merged into one stream in event-time order with a k-way merge,
+which assumes each file is itself in event-time order, as REES46 exports are; a row out of
+order within a file is still sent, just not reordered.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import glob
+import gzip
+import heapq
+import io
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import IO, Any, NamedTuple, cast
+
+from ecomm_cli import contract
+
+# csv's default field limit (128 KiB) is far above any real row; keep it, but a garbage file
+# with a huge unquoted field must become a rejection, not a traceback.
+_CSV_ERROR = csv.Error
+
+
+class SourceError(Exception):
+    """An input cannot be opened or its columns cannot be recognised (a one-line message)."""
+
+
+class SourceRow(NamedTuple):
+    """One row of one input, parsed; rejected rows carry the epoch of the row before them."""
+
+    epoch: float
+    source_index: int
+    line: int
+    parsed: contract.Parsed
+    raw: list[str]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: a local path or an `s3://bucket/key` URL (optionally a member of a zip)."""
+
+    location: str
+    size: int | None = None
+    member: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.location}!{self.member}" if self.member else self.location
+
+
+class _BodyReader(io.RawIOBase):
+    """A readable raw stream over a botocore StreamingBody, so that it can be read in chunks."""
+
+    def __init__(self, body: Any):
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._body.close()
+        super().close()
+
+
+def _split_s3(url: str) -> tuple[str, str]:
+    bucket, _, key = url[len("s3://") :].partition("/")
+    if not bucket or not key:
+        raise SourceError(f"{url} is not an s3://bucket/key URL")
+    return bucket, key
+
+
+def resolve(patterns: list[str], s3_client: Callable[[], Any] | None = None) -> list[Source]:
+    """Expand local globs and s3 prefix globs into sources; zips give one source per CSV member.
+
+    Raises `SourceError` when a pattern matches nothing, so a typo never replays zero rows.
+    """
+    sources: list[Source] = []
+    for pattern in patterns:
+        if pattern.startswith("s3://"):
+            sources.extend(_resolve_s3(pattern, s3_client))
+            continue
+        paths = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not paths:
+            raise SourceError(f"no file matches {pattern}")
+        for path in paths:
+            if not os.path.isfile(path):
+                raise SourceError(f"{path} is not a file")
+            if path.lower().endswith(".zip"):
+                sources.extend(_zip_members(path))
+            else:
+                sources.append(Source(path, os.path.getsize(path)))
+    return sources
+
+
+def _zip_members(path: str) -> list[Source]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [
+                info
+                for info in archive.infolist()
+                if not info.is_dir()
+                and info.filename.lower().endswith(".csv")
+                and not info.filename.startswith("__MACOSX/")
+            ]
+    except zipfile.BadZipFile as exc:
+        raise SourceError(f"{path} is not a readable zip ({exc})") from None
+    if not members:
+        raise SourceError(f"{path} holds no .csv file")
+    return [Source(path, info.file_size, info.filename) for info in members]
+
+
+def _resolve_s3(pattern: str, s3_client: Callable[[], Any] | None) -> list[Source]:
+    if s3_client is None:
+        raise SourceError("s3:// inputs need AWS access")
+    bucket, key = _split_s3(pattern)
+    client = s3_client()
+    if not glob.has_magic(key):
+        try:
+            head = client.head_object(Bucket=bucket, Key=key)
+        except Exception as exc:
+            raise SourceError(f"cannot read {pattern}: {exc}") from None
+        return [Source(pattern, int(head["ContentLength"]))]
+    prefix = key[: min(key.find(c) for c in "*?[" if c in key)]
+    found: list[Source] = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            if fnmatch.fnmatchcase(item["Key"], key):
+                found.append(Source(f"s3://{bucket}/{item['Key']}", int(item["Size"])))
+    if not found:
+        raise SourceError(f"no object matches {pattern}")
+    return sorted(found, key=lambda s: s.location)
+
+
+def open_text(source: Source, stack: ExitStack, s3_client: Callable[[], Any] | None) -> IO[str]:
+    """Open a source as text, decompressing on the fly; nothing is downloaded whole except a
+    zip stored in S3 (a zip's index sits at its end, so it is spooled to a temporary file)."""
+    location = source.location
+    binary: IO[bytes]
+    if location.startswith("s3://"):
+        if s3_client is None:
+            raise SourceError("s3:// inputs need AWS access")
+        bucket, key = _split_s3(location)
+        body = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+        raw = stack.enter_context(io.BufferedReader(_BodyReader(body), 1 << 20))
+        if source.member:
+            spool = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (closed by stack)
+            shutil.copyfileobj(raw, spool, 1 << 20)
+            spool.seek(0)
+            archive = stack.enter_context(zipfile.ZipFile(spool))
+            binary = stack.enter_context(archive.open(source.member))
+        else:
+            binary = raw
+    elif source.member:
+        archive = stack.enter_context(zipfile.ZipFile(location))
+        binary = stack.enter_context(archive.open(source.member))
+    else:
+        try:
+            binary = stack.enter_context(open(location, "rb"))  # noqa: SIM115 (closed by stack)
+        except OSError as exc:
+            raise SourceError(f"cannot open {location}: {exc.strerror}") from None
+    name = (source.member or location).lower()
+    if name.endswith(".gz"):
+        binary = cast(IO[bytes], stack.enter_context(gzip.GzipFile(fileobj=binary)))
+    # newline="" lets the csv module handle CRLF and quoted newlines itself.
+    return stack.enter_context(
+        io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")
+    )
+
+
+def read_rows(
+    source: Source,
+    source_index: int,
+    *,
+    no_header: bool = False,
+    s3_client: Callable[[], Any] | None = None,
+) -> Iterator[SourceRow]:
+    """Parse one source row by row. The header is detected (a first row naming `event_time`);
+    a header-less file's layout is guessed from its first row (`no_header` skips detection)."""
+    with ExitStack() as stack:
+        text = open_text(source, stack, s3_client)
+        reader = csv.reader(text)
+        layout: contract.Layout | None = None
+        epoch = 0.0
+        parse_row = contract.parse_row
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except _CSV_ERROR as exc:
+                # The reader cannot resume inside a broken quoted field: reject and stop.
+                reason = f"unreadable CSV: {exc}"
+                yield SourceRow(epoch, source_index, reader.line_num, _rejected(reason), [])
+                return
+            except (OSError, EOFError, zipfile.BadZipFile) as exc:
+                raise SourceError(f"{source.name}: {exc}") from None
+            if not fields:
+                continue  # a blank line is not a row
+            if layout is None:
+                layout = _detect_layout(fields, no_header, source)
+                if not no_header and contract.is_header(fields):
+                    continue
+            parsed = parse_row(fields, layout)
+            if parsed.event is not None:
+                epoch = parsed.epoch
+            yield SourceRow(epoch, source_index, reader.line_num, parsed, fields)
+
+
+def _rejected(reason: str) -> contract.Parsed:
+    return contract.Parsed(None, reason, None, 0.0)
+
+
+def _detect_layout(fields: list[str], no_header: bool, source: Source) -> contract.Layout:
+    if not no_header and contract.is_header(fields):
+        try:
+            return contract.layout_from_header(fields)
+        except contract.RowError as exc:
+            raise SourceError(f"{source.name}: {exc}") from None
+    layout = contract.layout_from_data(fields)
+    if layout is None:
+        raise SourceError(
+            f"{source.name}: first row has {len(fields)} fields and no header; "
+            f"expected the 9 REES46 columns ({', '.join(contract.COLUMNS)})"
+        )
+    return layout
+
+
+def merged_rows(
+    sources: list[Source],
+    *,
+    no_header: bool = False,
+    s3_client: Callable[[], Any] | None = None,
+) -> Iterator[SourceRow]:
+    """All rows of all sources in event-time order (a k-way merge of the sources; ties keep
+    the order of the sources on the command line)."""
+    streams = [
+        read_rows(source, index, no_header=no_header, s3_client=s3_client)
+        for index, source in enumerate(sources)
+    ]
+    if len(streams) == 1:
+        return streams[0]
+    return heapq.merge(*streams, key=_merge_key)
+
+
+def _merge_key(row: SourceRow) -> tuple[float, int]:
+    return row.epoch, row.source_index

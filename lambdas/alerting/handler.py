@@ -1,0 +1,196 @@
+"""Lambda entry point: anomalies from the Kinesis event source mapping become offenders.
+
+Thin on purpose: Powertools' BatchProcessor runs `record_handler` once per Kinesis record and
+reports the failed ones in `batchItemFailures`, so one bad record never makes the whole batch
+retry. The logic lives in `offenders` (pure), `store` (DynamoDB) and `notify` (SNS).
+
+AWS clients are created on first use, not at import, so tests and the local runner can point
+them at an emulator (`configure(...)` or the standard AWS_ENDPOINT_URL variables).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import (
+    KinesisStreamRecord,
+)
+
+from .notify import AlertPublisher
+from .offenders import Anomaly, MalformedAnomaly, offender_item, parse_anomaly, user_payloads
+from .store import OffenderStore
+
+SERVICE = "alerting"
+logger = Logger(service=SERVICE)
+# A batch whose every record fails is reported record by record too (instead of raising), so
+# the event source mapping bisects and retries it like any other partial failure.
+processor = BatchProcessor(
+    event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False
+)
+
+
+class Outcome(Enum):
+    """What happened to one anomaly."""
+
+    ALERTED = "alerted"  # new offender item, SNS message sent
+    SUPPRESSED = "suppressed"  # new offender item, offender alerted within the cooldown
+    DUPLICATE = "duplicate"  # the same offender, rule and window was already recorded
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Dependencies:
+    """Everything the handler talks to; built from the environment on AWS, injected in tests."""
+
+    store: OffenderStore
+    publisher: AlertPublisher
+    metrics: Metrics
+    metric_namespace: str
+    cooldown_seconds: int
+    ttl_days: int
+    clock: Callable[[], datetime] = field(default=_utc_now)
+
+
+def _required_env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set (Terraform sets it)")
+    return value
+
+
+def dependencies_from_environment() -> Dependencies:
+    """The Lambda's dependencies from the variables Terraform sets (clients made here)."""
+    import boto3  # the Lambda runtime ships boto3; imported late with the clients
+
+    namespace = _required_env("POWERTOOLS_METRICS_NAMESPACE")
+    table = _required_env("OFFENDERS_TABLE")
+    topic_arn = _required_env("ALERTS_TOPIC_ARN")
+    return Dependencies(
+        store=OffenderStore(boto3.client("dynamodb"), table),
+        publisher=AlertPublisher(boto3.client("sns"), topic_arn),
+        metrics=Metrics(namespace=namespace, service=SERVICE),
+        metric_namespace=namespace,
+        cooldown_seconds=int(os.environ.get("ALERT_COOLDOWN_SECONDS", "900")),
+        ttl_days=int(os.environ.get("OFFENDERS_TTL_DAYS", "30")),
+    )
+
+
+_dependencies: Dependencies | None = None
+
+
+def configure(dependencies: Dependencies | None) -> None:
+    """Inject dependencies (tests, the local runner); None makes the next call rebuild them."""
+    global _dependencies
+    _dependencies = dependencies
+
+
+def _current() -> Dependencies:
+    global _dependencies
+    if _dependencies is None:
+        _dependencies = dependencies_from_environment()
+    return _dependencies
+
+
+def handle_anomaly(anomaly: Anomaly, deps: Dependencies) -> Outcome:
+    """Record the offender once per rule and window; alert once per offender per cooldown.
+
+    If the cooldown claim or the SNS publish fails, the writes already made are undone and the
+    error propagates, so the record is retried (and finally lands in the DLQ) instead of being
+    recorded without its alert.
+    """
+    now = deps.clock()
+    item = offender_item(anomaly, now, deps.ttl_days)
+    if not deps.store.put_offender(item):
+        return Outcome.DUPLICATE
+    try:
+        previous = deps.store.claim_cooldown(anomaly, now, deps.cooldown_seconds, deps.ttl_days)
+    except Exception:
+        deps.store.delete_offender(item)
+        raise
+    if previous is None:
+        return Outcome.SUPPRESSED
+    try:
+        deps.publisher.publish(anomaly, now)
+    except Exception:
+        deps.store.release_cooldown(anomaly, now, previous)
+        deps.store.delete_offender(item)
+        raise
+    return Outcome.ALERTED
+
+
+_OUTCOME_METRIC = {
+    Outcome.ALERTED: "AlertsSent",
+    Outcome.SUPPRESSED: "AlertsSuppressed",
+    Outcome.DUPLICATE: "DuplicateAnomalies",
+}
+
+
+def _count(deps: Dependencies, anomaly: Anomaly, outcome: Outcome) -> None:
+    deps.metrics.add_metric(name=_OUTCOME_METRIC[outcome], unit=MetricUnit.Count, value=1)
+    if outcome is Outcome.DUPLICATE:
+        return
+    # "Offenders" (service dimension only) feeds the alarm; "OffendersByRule" adds the rule,
+    # the only other dimension: never the user, which would make one metric per user.
+    deps.metrics.add_metric(name="Offenders", unit=MetricUnit.Count, value=1)
+    with single_metric(
+        name="OffendersByRule",
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=deps.metric_namespace,
+        default_dimensions={"service": SERVICE},
+    ) as metric:
+        metric.add_dimension(name="rule", value=anomaly.rule)
+
+
+def record_handler(record: KinesisStreamRecord) -> None:
+    """Process one Kinesis record (possibly a KPL aggregate of several anomalies)."""
+    deps = _current()
+    for payload in user_payloads(record.raw_event):
+        try:
+            anomaly = parse_anomaly(payload)
+        except MalformedAnomaly as error:
+            deps.metrics.add_metric(name="MalformedAnomalies", unit=MetricUnit.Count, value=1)
+            logger.warning(
+                "malformed anomaly",
+                extra={"reason": str(error), "sequence_number": record.kinesis.sequence_number},
+            )
+            raise
+        try:
+            outcome = handle_anomaly(anomaly, deps)
+        except Exception:
+            # Retried by the event source mapping (then the DLQ); counted so it shows before.
+            deps.metrics.add_metric(name="ProcessingErrors", unit=MetricUnit.Count, value=1)
+            logger.exception("anomaly not processed", extra={"rule": anomaly.rule})
+            raise
+        _count(deps, anomaly, outcome)
+        logger.info(
+            "anomaly processed",
+            extra={"rule": anomaly.rule, "offender": anomaly.offender, "outcome": outcome.value},
+        )
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Entry point (`alerting.handler.lambda_handler`); returns `batchItemFailures`."""
+    deps = _current()
+    try:
+        response = process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+        return dict(response)
+    finally:
+        deps.metrics.flush_metrics()

@@ -1,0 +1,16 @@
+-- kpi: unique-visitors
+-- title: Unique visitors and sessions per day
+-- Exact distinct users and sessions per day, plus one row 'all' over the whole period (a user
+-- seen on several days counts once there, so it is not the sum of the days).
+-- parameters: from_date, to_date
+--   from_date, to_date: inclusive 'YYYY-MM-DD' bounds on event_date (UTC)
+-- columns: event_date, unique_visitors, sessions
+SELECT
+    COALESCE(event_date, 'all') AS event_date,
+    COUNT(DISTINCT user_id) AS unique_visitors,
+    COUNT(DISTINCT user_session) AS sessions
+FROM events
+WHERE event_date BETWEEN ? AND ?
+GROUP BY GROUPING SETS ((event_date), ())
+HAVING COUNT(*) > 0
+ORDER BY 1

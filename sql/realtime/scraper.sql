@@ -1,0 +1,40 @@
+-- scraper: one user viewing too many DIFFERENT products in one minute.
+--
+-- Why: a catalog scraper walks product pages one after another, about one a second, rarely
+-- looking at the same product twice; a shopper compares a handful of products per minute and
+-- keeps coming back to the same ones (the busiest real customer in the REES46 samples viewed
+-- 10 distinct products in a minute). Distinct products, not views, so a person reloading one
+-- page is not a scraper (that is the flood rule's business), and only `view` rows count.
+--
+-- Tumbling one-minute windows on the event's own time; samples: first and last view.
+INSERT INTO anomalies
+SELECT
+  user_id,
+  'scraper' AS rule,
+  DATE_FORMAT(window_start, 'yyyy-MM-dd''T''HH:mm:ss''Z''') AS window_start,
+  DATE_FORMAT(window_end, 'yyyy-MM-dd''T''HH:mm:ss''Z''') AS window_end,
+  products AS `count`,
+  samples
+FROM (
+  SELECT
+    window_start,
+    window_end,
+    user_id,
+    COUNT(DISTINCT product_id) AS products,
+    '[' || FIRST_VALUE(JSON_OBJECT(
+      'event_time' VALUE DATE_FORMAT(event_time, 'yyyy-MM-dd''T''HH:mm:ss''Z'''),
+      'event_type' VALUE event_type,
+      'product_id' VALUE product_id,
+      'user_id' VALUE user_id,
+      'user_session' VALUE user_session))
+    || ',' || LAST_VALUE(JSON_OBJECT(
+      'event_time' VALUE DATE_FORMAT(event_time, 'yyyy-MM-dd''T''HH:mm:ss''Z'''),
+      'event_type' VALUE event_type,
+      'product_id' VALUE product_id,
+      'user_id' VALUE user_id,
+      'user_session' VALUE user_session)) || ']' AS samples
+  FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(event_time), INTERVAL '1' MINUTE))
+  WHERE event_type = 'view'
+  GROUP BY window_start, window_end, user_id
+)
+WHERE products >= ${scraper_distinct_products_per_minute}

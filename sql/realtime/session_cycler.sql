@@ -1,0 +1,41 @@
+-- session_cycler: one user opening too many sessions in one minute.
+--
+-- Why: a bot that drops its cookies every few requests gets a fresh session each time, to slip
+-- under per-session rate limits and to look like many visitors; a person keeps one session for
+-- many minutes. Counting the distinct `user_session` values of one user in a tumbling minute
+-- catches it without any state beyond the window (a "new" session is one the window has not
+-- seen). Every event type counts: the bot's sessions are what matter, not what it does in them.
+-- Real REES46 data does churn sessions (the cosmetics sample has a customer with 10 in one
+-- minute), hence a threshold above that.
+--
+-- Tumbling one-minute windows on the event's own time; samples: first and last event.
+INSERT INTO anomalies
+SELECT
+  user_id,
+  'session_cycler' AS rule,
+  DATE_FORMAT(window_start, 'yyyy-MM-dd''T''HH:mm:ss''Z''') AS window_start,
+  DATE_FORMAT(window_end, 'yyyy-MM-dd''T''HH:mm:ss''Z''') AS window_end,
+  sessions AS `count`,
+  samples
+FROM (
+  SELECT
+    window_start,
+    window_end,
+    user_id,
+    COUNT(DISTINCT user_session) AS sessions,
+    '[' || FIRST_VALUE(JSON_OBJECT(
+      'event_time' VALUE DATE_FORMAT(event_time, 'yyyy-MM-dd''T''HH:mm:ss''Z'''),
+      'event_type' VALUE event_type,
+      'product_id' VALUE product_id,
+      'user_id' VALUE user_id,
+      'user_session' VALUE user_session))
+    || ',' || LAST_VALUE(JSON_OBJECT(
+      'event_time' VALUE DATE_FORMAT(event_time, 'yyyy-MM-dd''T''HH:mm:ss''Z'''),
+      'event_type' VALUE event_type,
+      'product_id' VALUE product_id,
+      'user_id' VALUE user_id,
+      'user_session' VALUE user_session)) || ']' AS samples
+  FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(event_time), INTERVAL '1' MINUTE))
+  GROUP BY window_start, window_end, user_id
+)
+WHERE sessions >= ${session_cycler_sessions_per_minute}

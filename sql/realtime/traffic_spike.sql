@@ -1,0 +1,62 @@
+-- traffic_spike: the whole platform's traffic in a 10-second window far above its recent level.
+--
+-- Why: a distributed bot (many user ids, each under the per-user rules) or a broken client still
+-- shows as a jump in total traffic. "Far above" is relative to a trailing baseline: the mean of
+-- up to 30 previous non-empty 10-s windows (five minutes), because traffic swings several-fold
+-- between night and evening and a fixed threshold would either sleep all night or page every
+-- evening. No verdict until 6 previous windows exist (a minute of history), and the window must
+-- also hold at least ${traffic_spike_min_events} actions so that a quiet night's jump from 3 to
+-- 15 events pages nobody. Same-second checkout / cart-clearing bursts count once per
+-- (user, event_type, second), as in the flood rule.
+--
+-- Stage 1 is a tumbling window aggregation; stage 2 an OVER aggregation on its window_time (a
+-- time attribute), ROWS 30 PRECEDING (the current row is subtracted back out). Flink emits no
+-- row for an empty window, so the baseline is over non-empty windows, as the local detector's.
+-- The comparison is multiplied out (total * n > factor * sum) to avoid dividing.
+INSERT INTO anomalies
+SELECT
+  CAST(NULL AS BIGINT) AS user_id,
+  'traffic_spike' AS rule,
+  DATE_FORMAT(window_start, 'yyyy-MM-dd''T''HH:mm:ss''Z''') AS window_start,
+  DATE_FORMAT(window_end, 'yyyy-MM-dd''T''HH:mm:ss''Z''') AS window_end,
+  total AS `count`,
+  samples
+FROM (
+  SELECT
+    window_start,
+    window_end,
+    total,
+    samples,
+    COUNT(*) OVER w - 1 AS baseline_windows,
+    SUM(total) OVER w - total AS baseline_total
+  FROM (
+    SELECT
+      window_start,
+      window_end,
+      window_time,
+      COUNT(*) FILTER (WHERE event_type NOT IN ('purchase', 'remove_from_cart'))
+        + COUNT(DISTINCT CASE
+            WHEN event_type IN ('purchase', 'remove_from_cart')
+            THEN CAST(user_id AS STRING) || '|' || event_type || '@'
+              || DATE_FORMAT(event_time, 'yyyy-MM-dd HH:mm:ss')
+          END) AS total,
+      '[' || FIRST_VALUE(JSON_OBJECT(
+        'event_time' VALUE DATE_FORMAT(event_time, 'yyyy-MM-dd''T''HH:mm:ss''Z'''),
+        'event_type' VALUE event_type,
+        'product_id' VALUE product_id,
+        'user_id' VALUE user_id,
+        'user_session' VALUE user_session))
+      || ',' || LAST_VALUE(JSON_OBJECT(
+        'event_time' VALUE DATE_FORMAT(event_time, 'yyyy-MM-dd''T''HH:mm:ss''Z'''),
+        'event_type' VALUE event_type,
+        'product_id' VALUE product_id,
+        'user_id' VALUE user_id,
+        'user_session' VALUE user_session)) || ']' AS samples
+    FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(event_time), INTERVAL '10' SECOND))
+    GROUP BY window_start, window_end, window_time
+  )
+  WINDOW w AS (ORDER BY window_time ROWS BETWEEN 30 PRECEDING AND CURRENT ROW)
+)
+WHERE baseline_windows >= 6
+  AND total >= ${traffic_spike_min_events}
+  AND CAST(total AS DOUBLE) * baseline_windows > ${traffic_spike_factor} * baseline_total
