@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -50,6 +50,12 @@ def rees46_file(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"REES46 sample {path} not present (fresh clone outside the workspace)")
     return path
+
+
+@pytest.fixture
+def rees46() -> Callable[[str], Path]:
+    """`rees46(name)`: the path of a real sample, or a skip when ../shared is absent."""
+    return rees46_file
 
 
 @pytest.fixture(scope="session")
