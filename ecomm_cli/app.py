@@ -68,6 +68,9 @@ def _register() -> None:
     from ecomm_cli.commands import alerts
 
     app.add_typer(alerts.app, name="alerts")
+    from ecomm_cli.commands import demo
+
+    demo.register(app)
 
 
 _register()

@@ -1,0 +1,1 @@
+"""`ecomm demo`: the whole platform end to end on this machine."""
