@@ -10,9 +10,11 @@ BIN := $(VENV)/bin
 # and PyFlink pins old numpy/pyarrow.
 CHECKOV_BIN := $(CHECKOV_VENV)/bin
 CHECKOV_VERSION ?= 3.3.30
+FLINK_VENV ?= .venv-flink
+FLINK_VERSION ?= 1.20.5
 PYTEST_ARGS ?=
 
-.PHONY: help setup lint fmt tf-check checkov test unit demo bench clean
+.PHONY: help setup lint fmt tf-check checkov test unit demo bench clean browser-deps
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS=":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
@@ -42,10 +44,23 @@ fmt: setup ## Format Python and Terraform
 tf-check: setup ## terraform fmt check, validate of every environment, terraform test of every module
 	$(BIN)/python -m ecomm_cli.infra.tf_check
 
+# PyFlink for the conformance tests in tests/flink (they run it as a subprocess). The venv's
+# python exists before pip finishes, so a failed install removes the venv to be retried.
+$(FLINK_VENV)/bin/python:
+	$(PYTHON) -m venv $(FLINK_VENV)
+	$(FLINK_VENV)/bin/pip install --quiet --disable-pip-version-check 'apache-flink==$(FLINK_VERSION)' \
+		|| { rm -rf $(FLINK_VENV); exit 1; }
+	@touch $@
+
+# Debian's chromium for tests/browser (the report rendered headless); needs root or sudo.
+browser-deps: ## Install Chromium for the browser tests when /usr/bin/chromium is missing
+	@test -x /usr/bin/chromium || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
+
 checkov: $(CHECKOV_BIN)/checkov ## checkov over all Terraform: 0 failed checks, skips inline only
 	$(CHECKOV_BIN)/checkov --directory terraform --framework terraform --skip-download --quiet --compact
 
-test: lint tf-check checkov ## Everything CI gates on: lint, tf-check, checkov, then the test suite
+test: lint tf-check checkov $(FLINK_VENV)/bin/python browser-deps ## Everything CI gates on: lint, tf-check, checkov, then the test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 unit: setup ## Only the fast tests (no emulator, no Spark, no Flink)
@@ -58,4 +73,4 @@ bench: setup ## Benchmarks (figures go to docs/benchmarks.md)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean: ## Remove virtual environments and local build output (the local lake stays)
-	rm -rf $(VENV) $(CHECKOV_VENV) .ecomm/build
+	rm -rf $(VENV) $(CHECKOV_VENV) $(FLINK_VENV) .ecomm/build

@@ -94,7 +94,7 @@ def naive(path: Path, client: Any, stream: str, rows: int) -> float:
         return rows / (time.perf_counter() - started)
 
 
-def parse_and_encode(path: Path) -> tuple[int, float]:
+def parse_and_encode(path: Path) -> tuple[int, float, float]:
     """The replay path up to the sender, into a null sink, on this one thread."""
     resolved = sources.resolve([str(path)])
     key_of = partition_key_function("user_id")
@@ -102,6 +102,7 @@ def parse_and_encode(path: Path) -> tuple[int, float]:
     encode = contract.encode_event
     sink = 0
     started = time.perf_counter()
+    cpu_started = time.process_time()
     ingested_at = contract.utc_now_iso()
     for ordinal, row in enumerate(sources.merged_rows(resolved)):
         event = row.parsed.event
@@ -115,19 +116,36 @@ def parse_and_encode(path: Path) -> tuple[int, float]:
         )
         sink += record.size
     elapsed = time.perf_counter() - started
-    return ordinal + 1, (ordinal + 1) / elapsed
+    cpu = time.process_time() - cpu_started
+    # CPU time is what "on one core" means on a shared machine; wall time is shown too.
+    return ordinal + 1, (ordinal + 1) / cpu, (ordinal + 1) / elapsed
 
 
-def paced_window(path: Path, rows: int, target_rate: float) -> float:
-    """The --speedup that replays the first `rows` rows at about `target_rate` events/s."""
+def paced_window(path: Path, rows: int, peak_rate: float) -> float:
+    """The largest --speedup at which no second of the replay of the first `rows` rows holds
+    more than `peak_rate` events (the target is "at up to 5,000 events per second": a
+    speedup from the average rate would overshoot it in the busy minutes)."""
     with path.open(newline="") as handle:
         reader = csv.reader(handle)
         next(reader)
         times = [
             contract.parse_event_time(r[0])[1] for _, r in zip(range(rows), reader, strict=False)
         ]
-    span = max(1.0, times[-1] - times[0])
-    return target_rate * span / len(times)
+
+    def busiest_second(speedup: float) -> int:
+        # Events within any `speedup` seconds of event time leave within one second.
+        best, lo = 0, 0
+        for hi, t in enumerate(times):
+            while t - times[lo] >= speedup:
+                lo += 1
+            best = max(best, hi - lo + 1)
+        return best
+
+    low, high = 1.0, max(2.0, times[-1] - times[0])
+    for _ in range(40):
+        mid = (low + high) / 2
+        low, high = (mid, high) if busiest_second(mid) <= peak_rate else (low, mid)
+    return low
 
 
 def main() -> int:
@@ -136,7 +154,7 @@ def main() -> int:
     parser.add_argument("--naive-rows", type=int, default=5_000)
     parser.add_argument("--shards", type=int, default=8)
     parser.add_argument("--paced-rows", type=int, default=25_000)
-    parser.add_argument("--paced-rate", type=float, default=5_000.0)
+    parser.add_argument("--paced-rate", type=float, default=5_000.0, help="Peak events/s.")
     parser.add_argument("--no-docs", action="store_true", help="Do not update docs/replay.md.")
     args = parser.parse_args()
 
@@ -189,8 +207,11 @@ def main() -> int:
                     f"({summary.requests:,} requests)"
                 )
 
-            rows, parse_rate = parse_and_encode(data)
-            print(f"(c) parse + encode, null sink: {rows:,} rows at {parse_rate:,.0f} events/s")
+            rows, parse_rate, parse_wall_rate = parse_and_encode(data)
+            print(
+                f"(c) parse + encode, null sink: {rows:,} rows at {parse_rate:,.0f} events/s "
+                f"per CPU second ({parse_wall_rate:,.0f} events/s of wall time)"
+            )
 
             speedup = paced_window(data, args.paced_rows, args.paced_rate)
             for mode, extra in (("default", {}), ("aggregate", {"aggregate": True})):
@@ -226,7 +247,7 @@ def main() -> int:
     for name, ok in verdicts.items():
         print(f"  {'met' if ok else 'MISSED'}: {name}")
     if not args.no_docs:
-        write_docs(args, origin, naive_rate, results, rows, parse_rate, speedup)
+        write_docs(args, origin, naive_rate, results, rows, (parse_rate, parse_wall_rate), speedup)
     return 0
 
 
@@ -236,7 +257,7 @@ def write_docs(
     naive_rate: float,
     results: dict[str, Any],
     rows: int,
-    parse_rate: float,
+    parse_rates: tuple[float, float],
     speedup: float,
 ) -> None:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -265,7 +286,8 @@ def write_docs(
         )
     lines.append(
         f"| (c) parse + validate + encode into a null sink, one core | {rows:,} rows at "
-        f"**{parse_rate:,.0f} events/s** | >= 150,000 |"
+        f"**{parse_rates[0]:,.0f} events per CPU second** ({parse_rates[1]:,.0f} events/s of "
+        "wall time) | >= 150,000 |"
     )
     for mode in ("default", "aggregate"):
         d = results[f"d-{mode}"]

@@ -71,6 +71,9 @@ def _register() -> None:
     from ecomm_cli.commands import demo
 
     demo.register(app)
+    from ecomm_cli.commands import report
+
+    report.register(app)
 
 
 _register()

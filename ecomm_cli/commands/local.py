@@ -8,7 +8,7 @@ from collections.abc import Callable
 import typer
 from rich.table import Table
 
-from ecomm_cli.console import EcommError, console
+from ecomm_cli.console import EcommError, console, err_console
 from ecomm_cli.local import stack
 from ecomm_cli.settings import Settings
 
@@ -100,6 +100,11 @@ def deliver(
     )
 
 
+def _warn(exc: Exception) -> None:
+    """One line on stderr for an AWS call a follow loop will retry."""
+    err_console.print(f"[yellow]retrying after:[/] {str(exc).splitlines()[0]}", soft_wrap=True)
+
+
 def _until_signalled() -> Callable[[], bool]:
     """A stop flag set by Ctrl-C or SIGTERM (a follow loop finishes its pass, then returns)."""
     import signal
@@ -117,6 +122,8 @@ def detector(
     poll_seconds: float = typer.Option(0.2, min=0.01, help="Wait between empty reads."),
 ) -> None:
     """The Managed Flink stand-in: the events stream through the rules into anomalies."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from ecomm_cli import aws_clients
     from ecomm_cli.realtime.detector_runner import DetectorRunner, DetectorTarget, ShardCheckpoint
 
@@ -133,22 +140,32 @@ def detector(
         console.print(
             f"detecting {target.events_stream} -> {target.anomalies_stream} (Ctrl-C stops)"
         )
-        report = runner.follow(_until_signalled(), poll_seconds)
+        report = runner.follow(_until_signalled(), poll_seconds, on_error=_warn)
     else:
-        report = runner.drain()
+        try:
+            report = runner.drain()
+        except (BotoCoreError, ClientError) as exc:
+            raise EcommError(
+                f"reading or writing the streams failed: {str(exc).splitlines()[0]}",
+                hint="the checkpoint was not moved past it: run the detector again",
+            ) from None
     rules = ", ".join(f"{rule} {n}" for rule, n in sorted(report.alerts_by_rule.items()))
     console.print(
         f"read {report.events} events ({report.kinesis_records} Kinesis records), "
         f"wrote {report.alerts} alerts to {target.anomalies_stream}"
         + (f" ({rules})" if rules else ""),
         highlight=False,
+        soft_wrap=True,
     )
     if report.late_events:
         late = ", ".join(f"{rule} {n}" for rule, n in sorted(report.late_by_rule.items()))
-        console.print(f"{report.late_events} events arrived behind the watermark ({late})")
+        console.print(
+            f"{report.late_events} events arrived behind the watermark ({late})", soft_wrap=True
+        )
     if report.rejected:
         console.print(
-            f"[yellow]{report.rejected} records rejected[/]: " + "; ".join(report.reject_reasons)
+            f"[yellow]{report.rejected} records rejected[/]: " + "; ".join(report.reject_reasons),
+            soft_wrap=True,
         )
 
 
@@ -158,6 +175,8 @@ def lambda_(
     poll_seconds: float = typer.Option(0.2, min=0.01, help="Wait between empty polls."),
 ) -> None:
     """The Lambda stand-in: the alerting handler on the anomalies stream, as its mapping says."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from ecomm_cli import aws_clients
     from ecomm_cli.realtime import lambda_runner
 
@@ -180,17 +199,29 @@ def lambda_(
         lambda_runner.MappingCheckpoint(settings.local_dir / "checkpoints" / "lambda.json"),
         settings.region,
     )
-    with lambda_runner.function_environment(
-        setup.environment, settings.resolved_endpoint(), settings.region
+    log_file = settings.local_dir / "logs" / f"{setup.function_name}.log"
+    if follow:
+        console.print(f"running {setup.handler} on {setup.stream_name} (Ctrl-C stops)")
+    with (
+        lambda_runner.function_environment(
+            setup.environment, settings.resolved_endpoint(), settings.region
+        ),
+        lambda_runner.function_output(log_file),
     ):
         if follow:
-            console.print(f"running {setup.handler} on {setup.stream_name} (Ctrl-C stops)")
-            report = lambda_runner.follow(runner, _until_signalled(), poll_seconds)
+            report = lambda_runner.follow(runner, _until_signalled(), poll_seconds, _warn)
         else:
-            report = runner.drain()
+            try:
+                report = runner.drain()
+            except (BotoCoreError, ClientError) as exc:
+                raise EcommError(
+                    f"reading the anomalies stream failed: {str(exc).splitlines()[0]}",
+                    hint="run `ecomm local lambda` again: it resumes from its checkpoint",
+                ) from None
     console.print(
         f"{report.records} records in {report.invocations} invocations: {report.succeeded} "
         f"succeeded, {report.retries} retries, {report.bisections} bisections, "
-        f"{report.sent_to_dlq} sent to the DLQ",
+        f"{report.sent_to_dlq} sent to the DLQ; function logs in {log_file}",
         highlight=False,
+        soft_wrap=True,
     )

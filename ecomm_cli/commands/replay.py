@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -188,9 +190,9 @@ def replay_command(
             ) as progress:
                 task = progress.add_task("starting", total=None)
 
-                def report(ledger: Ledger, elapsed: float) -> None:
-                    c = ledger.counts
-                    progress.update(task, description=_progress_line(c, ledger, elapsed, limit))
+                def report(ledger: Ledger, elapsed: float, fraction: float | None) -> None:
+                    line = _progress_line(ledger, elapsed, fraction, limit)
+                    progress.update(task, description=line)
 
                 summary = replay(options, kinesis_client=kinesis, s3_client=s3, on_progress=report)
         else:
@@ -221,16 +223,21 @@ def replay_command(
 
 
 def _progress_line(
-    counts: dict[str, int], ledger: Ledger, elapsed: float, limit: int | None
+    ledger: Ledger, elapsed: float, fraction: float | None, limit: int | None
 ) -> str:
+    """rows, events/s, retries, throttles, and an ETA where the input's size is known."""
+    counts = ledger.counts
     done = counts["read"]
-    rate = counts["sent"] / elapsed if elapsed > 0 else 0.0
+    # A dry run sends nothing: its pace is the rows it validates.
+    rate = (counts["sent"] or done) / elapsed if elapsed > 0 else 0.0
     line = (
         f"{done:,} rows  {rate:,.0f} events/s  {ledger.retries:,} retries  "
         f"{ledger.throttles:,} throttles"
     )
     if limit and rate > 0 and done < limit:
-        line += f"  ETA {max(0.0, (limit - done) / rate):,.0f} s"
+        fraction = max(fraction or 0.0, done / limit)
+    if fraction:
+        line = f"{fraction:6.1%}  {line}  ETA {elapsed * (1 - fraction) / fraction:,.0f} s"
     return line
 
 
@@ -238,8 +245,12 @@ def _render(summary: Summary, output: OutputFormat) -> None:
     if output == OutputFormat.json:
         typer.echo(json.dumps(summary.as_dict()))
     elif output == OutputFormat.csv:
-        typer.echo("figure,value")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["figure", "value"])
         for name, value in summary.as_dict().items():
-            typer.echo(f"{name},{'' if value is None else value}")
+            text = "" if value is None else json.dumps(value) if isinstance(value, list) else value
+            writer.writerow([name, text])
+        typer.echo(buffer.getvalue(), nl=False)
     else:
         console.print(summary.table())

@@ -13,6 +13,10 @@ docs/local-mode.md:
 - Kinesis: CreateStream ignores Tags, so `tags_all` drifts on every plan.
 - Athena: DeleteNamedQuery is missing.
 - Glue: the Data Quality ruleset API is missing (500).
+- Kinesis shards: every put lists all the shard's records to find the last sequence number and
+  every GetRecords scans the shard from its first record, so replaying a large file slows down
+  quadratically; puts are not serialised, so concurrent writers to one shard can overwrite each
+  other's records. Puts take a lock and both calls go straight to the records they need.
 - Lambda: every Kinesis put on a stream with an event source mapping makes the emulator invoke
   the function once per record, through Docker (absent here). Locally the event source mapping
   is played by `ecomm_cli.realtime.event_source_mapping` instead, so the emulator's own
@@ -255,6 +259,51 @@ def patch_glue_data_quality_rulesets() -> None:
     GlueResponse.list_data_quality_rulesets = list_data_quality_rulesets  # type: ignore[attr-defined]
 
 
+def patch_kinesis_shard_performance() -> None:
+    import threading
+
+    from moto.kinesis.models import Record, Shard
+
+    put_lock = threading.Lock()
+
+    def get_max_sequence_number(self: Shard) -> int:
+        return next(reversed(self.records), 0)
+
+    def get_min_sequence_number(self: Shard) -> int:
+        return next(iter(self.records), 0)
+
+    def put_record(self: Shard, partition_key: str, data: str, explicit_hash_key: str) -> str:
+        with put_lock:
+            sequence_number = get_max_sequence_number(self) + 1
+            self.records[sequence_number] = Record(
+                partition_key, data, sequence_number, explicit_hash_key
+            )
+        return str(sequence_number)
+
+    def get_records(
+        self: Shard, last_sequence_id: str, limit: int | None
+    ) -> tuple[list[Any], int, int]:
+        # Sequence numbers of a shard are consecutive integers (retention trims the front), so
+        # the next records are looked up directly instead of scanning from the first one.
+        last = int(last_sequence_id)
+        newest = get_max_sequence_number(self)
+        results: list[Any] = []
+        sequence = max(last + 1, get_min_sequence_number(self))
+        while sequence <= newest and (limit is None or len(results) < limit):
+            record = self.records.get(sequence)
+            if record is not None:
+                results.append(record)
+                last = sequence
+            sequence += 1
+        behind = self.records[newest].created_at - results[-1].created_at if results else 0.0
+        return results, last, int(behind * 1000)
+
+    Shard.get_max_sequence_number = get_max_sequence_number  # type: ignore[method-assign]
+    Shard.get_min_sequence_number = get_min_sequence_number  # type: ignore[method-assign]
+    Shard.put_record = put_record  # type: ignore[method-assign]
+    Shard.get_records = get_records  # type: ignore[method-assign]
+
+
 def apply_all() -> None:
     """Apply every patch once (idempotent); call before the emulator serves requests."""
     global _applied
@@ -266,4 +315,5 @@ def apply_all() -> None:
     patch_athena_delete_named_query()
     patch_lambda_kinesis_trigger()
     patch_glue_data_quality_rulesets()
+    patch_kinesis_shard_performance()
     _applied = True

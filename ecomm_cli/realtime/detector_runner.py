@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from ecomm_cli import kpl
 from ecomm_cli.console import EcommError
 from ecomm_cli.detect import Alert, Detector, Event, Thresholds, event_from_contract
@@ -151,6 +153,7 @@ class DetectorReport:
     late_events: int = 0
     late_by_rule: dict[str, int] = field(default_factory=dict)
     watermark_advances: int = 0
+    transient_errors: int = 0  # failed AWS calls that `follow` retried
 
 
 @dataclass(frozen=True)
@@ -207,10 +210,9 @@ class DetectorRunner:
         # (event time, arrival order, shard id, record, event): merged across shards.
         self._held: list[tuple[int, int, str, _Record, Event]] = []
         self._arrivals = 0
-        self._quiet_since: float | None = None
-        self._quiet_watermark_ms = 0
         self._watermark_ms = -(2**62)  # the detector's watermark, tracked on this side
         self._newest_fed_ms = -(2**62)
+        self._outbox: list[Alert] = []  # alerts not yet taken by the anomalies stream
 
     # -- reading -------------------------------------------------------------------------
 
@@ -308,19 +310,21 @@ class DetectorRunner:
         return alerts
 
     def _advance_when_quiet(self) -> list[Alert]:
-        """Every shard idle: move the watermark on the wall clock so windows still close."""
+        """Every shard idle: move the watermark on the wall clock so windows still close.
+
+        From the moment the last shard went quiet, event time is taken to pass as fast as the
+        clock: the watermark is the newest event time minus the bound, plus the quiet time.
+        """
         now = self.clock()
-        quiet = bool(self.shards) and all(self._idle(s, now, False) for s in self.shards.values())
-        if not quiet or self._held:
-            self._quiet_since = None
+        shards = list(self.shards.values())
+        if not shards or self._held or not all(self._idle(s, now, False) for s in shards):
             return []
-        newest = max((s.newest_ms for s in self.shards.values() if s.newest_ms), default=None)
+        newest = max((s.newest_ms for s in shards if s.newest_ms is not None), default=None)
         if newest is None:
             return []
-        if self._quiet_since is None:
-            self._quiet_since = now
-            self._quiet_watermark_ms = newest - self.target.thresholds.watermark_seconds * 1000
-        watermark = self._quiet_watermark_ms + int((now - self._quiet_since) * 1000)
+        quiet_since = max(s.caught_up_since or 0.0 for s in shards)
+        delay_ms = self.target.thresholds.watermark_seconds * 1000
+        watermark = newest - delay_ms + int((now - quiet_since) * 1000)
         if watermark <= self._watermark_ms:
             return []
         self._watermark_ms = watermark
@@ -330,9 +334,14 @@ class DetectorRunner:
     # -- writing -------------------------------------------------------------------------
 
     def _write(self, alerts: list[Alert]) -> None:
-        """PutRecords in chunks; failed entries are retried, and never skipped."""
-        for start in range(0, len(alerts), PUT_RECORDS_MAX):
-            chunk = alerts[start : start + PUT_RECORDS_MAX]
+        """Queue `alerts` and PutRecords everything queued, in chunks.
+
+        An alert leaves the outbox only once the stream took it, so a failed call loses
+        nothing: the next call sends it again (and the checkpoint waits for an empty outbox).
+        """
+        self._outbox += alerts
+        while self._outbox:
+            chunk = self._outbox[:PUT_RECORDS_MAX]
             entries = [
                 {
                     "Data": json.dumps(alert.to_dict(), separators=(",", ":")).encode(),
@@ -357,6 +366,7 @@ class DetectorRunner:
                     f"{len(entries)} alerts could not be written to {self.target.anomalies_stream}",
                     "the checkpoint was not moved: run the detector again",
                 )
+            del self._outbox[: len(chunk)]
             for alert in chunk:
                 self.report.alerts_by_rule[alert.rule] = (
                     self.report.alerts_by_rule.get(alert.rule, 0) + 1
@@ -364,6 +374,8 @@ class DetectorRunner:
             self.report.alerts += len(chunk)
 
     def _save_checkpoint(self, everything_closed: bool) -> None:
+        if self._outbox:
+            return
         # Only records with every event fed and none inside a window still open.
         cutoff = (
             2**62
@@ -414,9 +426,30 @@ class DetectorRunner:
         self._sync_report()
         return self.report
 
-    def follow(self, should_stop: Callable[[], bool], poll_seconds: float = 0.2) -> DetectorReport:
-        """Keep detecting until `should_stop()`; open windows are rebuilt after a restart."""
+    def follow(
+        self,
+        should_stop: Callable[[], bool],
+        poll_seconds: float = 0.2,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> DetectorReport:
+        """Keep detecting until `should_stop()`; open windows are rebuilt after a restart.
+
+        A failed AWS call (the emulator answers 500 under load) does not stop the loop: the
+        shard iterators only move after a successful read and unsent alerts stay queued, so
+        the next pass retries exactly what failed. `on_error` is told about each failure.
+        """
+        failures = 0
         while not should_stop():
-            if not self.poll_once():
+            try:
+                read = self.poll_once()
+            except (BotoCoreError, ClientError, DetectorRunnerError) as exc:
+                failures += 1
+                self.report.transient_errors += 1
+                if on_error is not None:
+                    on_error(exc)
+                time.sleep(min(poll_seconds * 2**failures, 5.0))
+                continue
+            failures = 0
+            if not read:
                 time.sleep(poll_seconds)
         return self.report

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import logging
 import os
 import sys
 import time
@@ -23,6 +24,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ecomm_cli.console import EcommError
 from ecomm_cli.realtime.event_source_mapping import (
@@ -147,6 +150,40 @@ def function_environment(
                 os.environ[name] = value
 
 
+@contextlib.contextmanager
+def function_output(log_file: Path) -> Iterator[None]:
+    """The function's stdout (its JSON logs and EMF metrics) into `log_file`, as CloudWatch
+    Logs would take it, instead of the terminal.
+
+    Plain stdout `StreamHandler`s bound at import (Powertools binds one per service logger) are
+    pointed at the file for the run and back afterwards; subclasses (file handlers, pytest's
+    capture) and stderr handlers are left alone.
+    """
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        loggers = [logging.getLogger()] + [
+            item
+            for item in logging.Logger.manager.loggerDict.values()
+            if isinstance(item, logging.Logger)
+        ]
+        swapped: list[tuple[logging.StreamHandler[Any], Any]] = []
+        for logger in loggers:
+            for handler in logger.handlers:
+                if type(handler) is logging.StreamHandler and handler.stream not in (
+                    sys.stderr,
+                    sys.__stderr__,
+                ):
+                    # Not setStream(): it flushes the old stream, which may be closed by now
+                    # (a test runner's capture from an earlier run in the same process).
+                    swapped.append((handler, handler.stream))
+                    handler.stream = log
+        try:
+            yield
+        finally:
+            for handler, stream in swapped:
+                handler.stream = stream
+
+
 class MappingCheckpoint:
     """Last sequence number per shard that the mapping is done with, written atomically."""
 
@@ -214,10 +251,28 @@ def build_runner(
 
 
 def follow(
-    runner: EventSourceMappingRunner, should_stop: Callable[[], bool], poll_seconds: float = 0.2
+    runner: EventSourceMappingRunner,
+    should_stop: Callable[[], bool],
+    poll_seconds: float = 0.2,
+    on_error: Callable[[Exception], None] | None = None,
 ) -> RunnerReport:
-    """Poll until `should_stop()`, resting `poll_seconds` after a pass that found nothing."""
+    """Poll until `should_stop()`, resting `poll_seconds` after a pass that found nothing.
+
+    A failed read of the stream (the emulator answers 500 under load) is reported to
+    `on_error` and retried on the next pass: the runner keeps a shard's iterator until a read
+    succeeds, so nothing is skipped.
+    """
+    failures = 0
     while not should_stop():
-        if not runner.poll_once():
+        try:
+            handled = runner.poll_once()
+        except (BotoCoreError, ClientError) as exc:
+            failures += 1
+            if on_error is not None:
+                on_error(exc)
+            time.sleep(min(poll_seconds * 2**failures, 5.0))
+            continue
+        failures = 0
+        if not handled:
             time.sleep(poll_seconds)
     return runner.invoker.report

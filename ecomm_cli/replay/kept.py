@@ -20,6 +20,9 @@ class KeptRows:
         self._file: IO[str] | None = None
         self._lock = threading.Lock()
         self.written = 0
+        if not append:
+            # A fresh run must not leave the previous run's rows looking like its own.
+            path.unlink(missing_ok=True)
 
     def write(self, item: dict[str, Any]) -> None:
         line = json.dumps(item, ensure_ascii=False) + "\n"

@@ -83,7 +83,7 @@ def replay(
     *,
     kinesis_client: Callable[[], Any] | None = None,
     s3_client: Callable[[], Any] | None = None,
-    on_progress: Callable[[Ledger, float], None] | None = None,
+    on_progress: Callable[[Ledger, float, float | None], None] | None = None,
 ) -> Summary:
     """Replay `options.inputs` into the stream (or only validate, with `dry_run`).
 
@@ -112,7 +112,8 @@ def replay(
         shards = _shard_map(kinesis_client(), options.stream)
 
     rejects = KeptRows(options.rejects, append=options.resume)
-    dead_letters = KeptRows(options.dead_letter, append=options.resume)
+    # Always appended: dead letters are the only copy of events that did not arrive.
+    dead_letters = KeptRows(options.dead_letter, append=True)
     pacer = Pacer(options.speedup, options.rate)
     lateness = Lateness() if pacer.active else None
     senders: list[Sender] = []
@@ -226,7 +227,7 @@ def _read_and_route(
     senders: list[Sender],
     shards: ShardMap,
     stats: dict[str, int],
-    on_progress: Callable[[Ledger, float], None] | None,
+    on_progress: Callable[[Ledger, float, float | None], None] | None,
     started: float,
 ) -> None:
     key_of = partition_key_function(options.partition_key)
@@ -241,7 +242,10 @@ def _read_and_route(
     ingested_at = contract.utc_now_iso()
     next_report = time.monotonic() + PROGRESS_EVERY_S
     next_checkpoint = time.monotonic() + CHECKPOINT_EVERY_S
-    rows = sources.merged_rows(resolved, no_header=options.no_header, s3_client=s3_client)
+    progress = sources.ReadProgress(resolved)
+    rows = sources.merged_rows(
+        resolved, no_header=options.no_header, s3_client=s3_client, progress=progress
+    )
     for ordinal, row in enumerate(rows):
         if limit is not None and taken >= limit:
             break
@@ -302,7 +306,7 @@ def _read_and_route(
             if now >= next_report:
                 next_report = now + PROGRESS_EVERY_S
                 if on_progress is not None:
-                    on_progress(ledger, now - started)
+                    on_progress(ledger, now - started, progress.fraction())
                 if options.checkpoint is not None and now >= next_checkpoint:
                     next_checkpoint = now + CHECKPOINT_EVERY_S
                     ledger.save(options.checkpoint)

@@ -141,7 +141,10 @@ class Sender(threading.Thread):
                     pending.append(item)
             # Linger a moment for a fuller request: fewer, larger requests are what makes
             # PutRecords fast; `linger` is short when paced, so events still leave on time.
-            deadline = time.monotonic() + self._linger
+            # Events left over from the last request (later events of a key just sent, or
+            # retries) leave at once: waiting would only add to a burst's lateness.
+            leftovers = len(pending) > 1
+            deadline = time.monotonic() + (0.0 if leftovers else self._linger)
             while not finished and len(pending) < WINDOW:
                 try:
                     item = self.queue.get_nowait()

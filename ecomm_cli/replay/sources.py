@@ -57,11 +57,44 @@ class Source:
         return f"{self.location}!{self.member}" if self.member else self.location
 
 
+class ReadProgress:
+    """How far through its inputs a replay is, in bytes as stored (compressed bytes for .gz),
+    for the progress bar's ETA; `fraction()` is None when a size is unknown."""
+
+    def __init__(self, sources: list[Source]):
+        sizes = [s.size for s in sources]
+        self.total: int | None = None if None in sizes else sum(s or 0 for s in sizes)
+        self._positions: dict[int, Callable[[], int]] = {}
+        self._finished: dict[int, int] = {}
+
+    def track(self, index: int, position: Callable[[], int] | None) -> None:
+        if position is None:
+            self.total = None
+        else:
+            self._positions[index] = position
+
+    def finish(self, index: int, size: int | None) -> None:
+        self._positions.pop(index, None)
+        self._finished[index] = size or 0
+
+    def fraction(self) -> float | None:
+        if not self.total:
+            return None
+        done = sum(self._finished.values())
+        for position in list(self._positions.values()):
+            try:
+                done += position()
+            except (OSError, ValueError):  # a stream closed under us: count nothing
+                continue
+        return min(1.0, done / self.total)
+
+
 class _BodyReader(io.RawIOBase):
     """A readable raw stream over a botocore StreamingBody, so that it can be read in chunks."""
 
     def __init__(self, body: Any):
         self._body = body
+        self.consumed = 0
 
     def readable(self) -> bool:
         return True
@@ -69,6 +102,7 @@ class _BodyReader(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         data = self._body.read(len(buffer))
         buffer[: len(data)] = data
+        self.consumed += len(data)
         return len(data)
 
     def close(self) -> None:
@@ -145,17 +179,24 @@ def _resolve_s3(pattern: str, s3_client: Callable[[], Any] | None) -> list[Sourc
     return sorted(found, key=lambda s: s.location)
 
 
-def open_text(source: Source, stack: ExitStack, s3_client: Callable[[], Any] | None) -> IO[str]:
+def open_text(
+    source: Source, stack: ExitStack, s3_client: Callable[[], Any] | None
+) -> tuple[IO[str], Callable[[], int] | None]:
     """Open a source as text, decompressing on the fly; nothing is downloaded whole except a
-    zip stored in S3 (a zip's index sits at its end, so it is spooled to a temporary file)."""
+    zip stored in S3 (a zip's index sits at its end, so it is spooled to a temporary file).
+
+    Also returns how many bytes of `source.size` have been read so far (None if unknown).
+    """
     location = source.location
     binary: IO[bytes]
+    position: Callable[[], int] | None = None
     if location.startswith("s3://"):
         if s3_client is None:
             raise SourceError("s3:// inputs need AWS access")
         bucket, key = _split_s3(location)
         body = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
-        raw = stack.enter_context(io.BufferedReader(_BodyReader(body), 1 << 20))
+        body_reader = _BodyReader(body)
+        raw = stack.enter_context(io.BufferedReader(body_reader, 1 << 20))
         if source.member:
             spool = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (closed by stack)
             shutil.copyfileobj(raw, spool, 1 << 20)
@@ -164,21 +205,25 @@ def open_text(source: Source, stack: ExitStack, s3_client: Callable[[], Any] | N
             binary = stack.enter_context(archive.open(source.member))
         else:
             binary = raw
+            position = lambda: body_reader.consumed  # noqa: E731
     elif source.member:
         archive = stack.enter_context(zipfile.ZipFile(location))
         binary = stack.enter_context(archive.open(source.member))
+        position = binary.tell  # uncompressed, as the member's size is
     else:
         try:
             binary = stack.enter_context(open(location, "rb"))  # noqa: SIM115 (closed by stack)
         except OSError as exc:
             raise SourceError(f"cannot open {location}: {exc.strerror}") from None
+        position = binary.tell  # compressed bytes for a .gz, as the file's size is
     name = (source.member or location).lower()
     if name.endswith(".gz"):
         binary = cast(IO[bytes], stack.enter_context(gzip.GzipFile(fileobj=binary)))
     # newline="" lets the csv module handle CRLF and quoted newlines itself.
-    return stack.enter_context(
+    text = stack.enter_context(
         io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")
     )
+    return text, position
 
 
 def read_rows(
@@ -187,11 +232,15 @@ def read_rows(
     *,
     no_header: bool = False,
     s3_client: Callable[[], Any] | None = None,
+    progress: ReadProgress | None = None,
 ) -> Iterator[SourceRow]:
     """Parse one source row by row. The header is detected (a first row naming `event_time`);
     a header-less file's layout is guessed from its first row (`no_header` skips detection)."""
     with ExitStack() as stack:
-        text = open_text(source, stack, s3_client)
+        text, position = open_text(source, stack, s3_client)
+        if progress is not None:
+            progress.track(source_index, position)
+            stack.callback(progress.finish, source_index, source.size)
         reader = csv.reader(text)
         layout: contract.Layout | None = None
         epoch = 0.0
@@ -244,11 +293,12 @@ def merged_rows(
     *,
     no_header: bool = False,
     s3_client: Callable[[], Any] | None = None,
+    progress: ReadProgress | None = None,
 ) -> Iterator[SourceRow]:
     """All rows of all sources in event-time order (a k-way merge of the sources; ties keep
     the order of the sources on the command line)."""
     streams = [
-        read_rows(source, index, no_header=no_header, s3_client=s3_client)
+        read_rows(source, index, no_header=no_header, s3_client=s3_client, progress=progress)
         for index, source in enumerate(sources)
     ]
     if len(streams) == 1:

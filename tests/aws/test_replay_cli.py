@@ -382,3 +382,25 @@ def test_speedup_keeps_event_time_and_reports_lateness(
     assert summary["lateness_p99_ms"] is not None
     times = sorted(e["event_time"] for *_, e in read_back(moto_endpoint, stream))
     assert times[0] == "2019-11-01T00:00:00Z" and times[-1] == "2019-11-01T00:01:39Z"
+
+
+def test_default_stream_is_the_local_stacks_output(
+    moto_endpoint: str,
+    stream: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    isolated_environment: Path,
+) -> None:
+    # What `ecomm local up` records: the emulator's endpoint and the Terraform outputs.
+    stack_file = isolated_environment / "local" / "stack.json"
+    stack_file.parent.mkdir(parents=True)
+    stack_file.write_text(
+        json.dumps({"endpoint_url": moto_endpoint, "outputs": {"events_stream_name": stream}})
+    )
+    monkeypatch.delenv("ECOMM_EVENTS_STREAM")
+    monkeypatch.delenv("ECOMM_ENDPOINT_URL")
+    _synthetic(tmp_path / "events.csv", 50)
+    exit_code, summary, output = cli(str(tmp_path / "events.csv"))
+    assert exit_code == 0, output
+    assert summary is not None and summary["stream"] == stream and summary["sent"] == 50
+    assert len(read_back(moto_endpoint, stream)) == 50

@@ -132,3 +132,14 @@ def test_real_sample_dry_run_matches_the_reference_figures() -> None:
     summary = json.loads(out)
     assert code == 0
     assert (summary["read"], summary["valid"], summary["rejected"]) == (17_435, 17_434, 1)
+
+
+def test_progress_line_shows_an_eta_when_the_size_is_known() -> None:
+    from ecomm_cli.commands.replay import _progress_line
+    from ecomm_cli.replay.checkpoint import Ledger
+
+    ledger = Ledger()
+    ledger.sent(list(range(100)), warned=0)
+    assert "ETA 30 s" in _progress_line(ledger, 10.0, 0.25, None)
+    assert "ETA" not in _progress_line(ledger, 10.0, None, None)
+    assert "ETA 10 s" in _progress_line(ledger, 10.0, None, 200)

@@ -115,3 +115,24 @@ def test_unreadable_inputs_are_one_line_errors(tmp_path: Path) -> None:
     bad_zip.write_text("not a zip")
     with pytest.raises(sources.SourceError, match="not a readable zip"):
         sources.resolve([str(bad_zip)])
+
+
+def test_read_progress_follows_the_bytes_read(tmp_path: Path) -> None:
+    plain = tmp_path / "a.csv"
+    plain.write_text("\n".join([HEADER, *(ROWS * 3000)]) + "\n")
+    packed = tmp_path / "b.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    resolved = sources.resolve([str(plain), str(packed)])
+    progress = sources.ReadProgress(resolved)
+    assert progress.total == plain.stat().st_size + packed.stat().st_size
+    seen = []
+    for n, _row in enumerate(sources.merged_rows(resolved, progress=progress)):
+        if n % 2000 == 0:
+            seen.append(progress.fraction())
+    assert progress.fraction() == 1.0
+    assert seen == sorted(seen) and 0 < seen[1] < 1  # type: ignore[type-var]
+
+
+def test_read_progress_is_unknown_without_sizes() -> None:
+    progress = sources.ReadProgress([sources.Source("s3://b/k", None)])
+    assert progress.fraction() is None

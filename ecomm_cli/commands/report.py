@@ -1,0 +1,61 @@
+"""`ecomm report`: every KPI as one self-contained HTML page (charts and tables, no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ecomm_cli.commands.kpi import (
+    DatabaseOption,
+    EngineOption,
+    FromOption,
+    HoursOption,
+    MinViewsOption,
+    ToOption,
+    TopOption,
+    WorkgroupOption,
+)
+from ecomm_cli.console import EcommError, console, err_console, fail
+from ecomm_cli.settings import Settings
+
+OutOption = Annotated[
+    Path, typer.Option("--out", "-o", help="Where to write the HTML page.", dir_okay=False)
+]
+
+
+def report(
+    out: OutOption = Path("report.html"),
+    from_date: FromOption = None,
+    to_date: ToOption = None,
+    top: TopOption = 10,
+    hours: HoursOption = None,
+    min_views: MinViewsOption = 100,
+    engine: EngineOption = None,
+    workgroup: WorkgroupOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Run every KPI and write one HTML page with a chart and a table for each (opens offline)."""
+    # Loaded here so `ecomm --help` does not import DuckDB and sqlglot.
+    from ecomm_cli.kpi.parameters import KpiParameters
+    from ecomm_cli.kpi.render import run_summary
+    from ecomm_cli.kpi.runner import default_engine
+    from ecomm_cli.report.build import build_report, write_report
+
+    settings = Settings.load()
+    try:
+        parameters = KpiParameters.from_options(from_date, to_date, top, hours, min_views)
+        chosen = engine or default_engine(settings)
+        page = build_report(parameters, chosen, settings, workgroup=workgroup, database=database)
+        size = write_report(page, out)
+    except EcommError as exc:
+        fail(exc.message, exc.hint, exc.code)
+    for section in page.sections:
+        err_console.print(run_summary(section.result), style="dim", highlight=False)
+    console.print(f"wrote {out} ({size / 1024:,.1f} KiB, {len(page.sections)} KPIs)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `ecomm report` to the root app."""
+    app.command()(report)

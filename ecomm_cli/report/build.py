@@ -1,0 +1,69 @@
+"""Build the report: run every KPI on the chosen engine, then render the page (the I/O side)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ecomm_cli.console import EcommError
+from ecomm_cli.kpi import catalog
+from ecomm_cli.kpi.engines import Engine
+from ecomm_cli.kpi.parameters import ALL_FROM, ALL_TO, KpiParameters
+from ecomm_cli.kpi.runner import run_kpis
+from ecomm_cli.report.page import KpiSection, Report, render_report
+from ecomm_cli.settings import Settings
+
+
+def describe_period(parameters: KpiParameters) -> str:
+    """The period in words: 'all data', 'from 2019-10-01', '2019-10-01 to 2019-10-02'."""
+    start = None if parameters.from_date == ALL_FROM else parameters.from_date
+    end = None if parameters.to_date == ALL_TO else parameters.to_date
+    if start and end:
+        return f"{start} to {end}"
+    if start:
+        return f"from {start}"
+    if end:
+        return f"up to {end}"
+    return "all data"
+
+
+def build_report(
+    parameters: KpiParameters,
+    engine: Engine,
+    settings: Settings,
+    *,
+    workgroup: str | None = None,
+    database: str | None = None,
+) -> Report:
+    """Every KPI of the catalog, run once with the same parameters, ready to render."""
+    names = catalog.names()
+    queries = {name: catalog.load(name) for name in names}
+    results = run_kpis(names, parameters, engine, settings, workgroup=workgroup, database=database)
+    notes = []
+    if parameters.hour_from != 0 or parameters.hour_to != 23:
+        notes.append(
+            f"cart-abandonment counts only UTC hours {parameters.hour_from}-{parameters.hour_to}"
+        )
+    return Report(
+        sections=[
+            KpiSection(r, queries[r.name].title, queries[r.name].description) for r in results
+        ],
+        engine=engine.value,
+        period=describe_period(parameters),
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        notes=notes,
+    )
+
+
+def write_report(report: Report, out: Path) -> int:
+    """Write the page to `out`; returns its size in bytes. A folder that is missing is an error."""
+    if not out.parent.is_dir():
+        raise EcommError(f"cannot write {out}: folder {out.parent} does not exist")
+    if out.is_dir():
+        raise EcommError(f"cannot write {out}: it is a folder", hint="pass a file name to --out")
+    data = render_report(report).encode("utf-8")
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise EcommError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    return len(data)

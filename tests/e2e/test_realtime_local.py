@@ -1,0 +1,273 @@
+"""The real-time path on the local stack: events -> detector -> anomalies -> Lambda -> offenders.
+
+Generated traffic with every bot kind is replayed into the events stream; `ecomm local detector`
+and `ecomm local lambda` play Managed Flink and the Lambda's event source mapping; the alerts
+topic is observed through an SQS queue subscribed with raw delivery (created here, not by
+Terraform: it is the test's own observer).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from ecomm_cli import aws_clients
+from ecomm_cli.app import app
+from ecomm_cli.detect import RULES
+from ecomm_cli.detect.evaluation import read_labels
+from ecomm_cli.settings import Settings
+
+pytestmark = pytest.mark.e2e
+runner = CliRunner()
+BOTS = "flood=2,scraper=2,cart_stuffer=2,session_cycler=2"
+# A user id no generated customer has: the valid anomaly sent right after the poison record.
+PROBE_USER = 7
+
+
+def _invoke(settings: Settings, *args: str) -> Any:
+    env = {"ECOMM_STATE_DIR": str(settings.state_dir), "ECOMM_ENV": "local"}
+    return runner.invoke(app, list(args), env=env)
+
+
+def _drain_queue(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Every message in the queue (deleted once read), bodies parsed as JSON."""
+    bodies: list[dict[str, Any]] = []
+    empty_polls = 0
+    while empty_polls < 2:
+        answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        messages = answer.get("Messages", [])
+        if not messages:
+            empty_polls += 1
+            continue
+        empty_polls = 0
+        for message in messages:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def _offender_items(dynamodb: Any, table: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+        items += [i for i in page["Items"] if i["sk"]["S"].startswith("rule#")]
+    return items
+
+
+def _all_records(kinesis: Any, stream: str) -> list[bytes]:
+    data: list[bytes] = []
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
+            iterator = page.get("NextShardIterator")
+            if not page["Records"]:
+                break
+            data += [bytes(r["Data"]) for r in page["Records"]]
+    return data
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    labels: dict[int, str]
+    quiet_check: Any
+    detector_output: str
+    lambda_output: str
+    offenders: list[dict[str, Any]]
+    notifications: list[dict[str, Any]]
+    anomalies: list[bytes]
+
+
+@pytest.fixture(scope="module")
+def pipeline(local_stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    settings = local_stack
+    outputs = settings.outputs()
+    work = tmp_path_factory.mktemp("realtime")
+    sqs = aws_clients.client("sqs", settings)
+    sns = aws_clients.client("sns", settings)
+    queue_url = sqs.create_queue(QueueName="e2e-alerts-observer")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    subscription = sns.subscribe(
+        TopicArn=outputs["alerts_topic_arn"],
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+
+    quiet = _invoke(settings, "alerts", "check", "--format", "json")
+
+    events, labels_file = work / "events.csv", work / "labels.csv"
+    result = _invoke(
+        settings,
+        *("sample", "generate", "--rows", "20000", "--days", "1", "--seed", "11"),
+        *("--out", str(events), "--bots", BOTS, "--labels", str(labels_file)),
+    )
+    assert result.exit_code == 0, result.output
+    # --aggregate: one KPL record per request keeps the file's event-time order in the shard,
+    # and makes the detector de-aggregate (see the report on plain replay ordering).
+    result = _invoke(settings, "replay", str(events), "--aggregate", "--no-progress")
+    assert result.exit_code == 0, result.output
+    detector = _invoke(settings, "local", "detector")
+    assert detector.exit_code == 0, detector.output
+    lambda_run = _invoke(settings, "local", "lambda")
+    assert lambda_run.exit_code == 0, lambda_run.output
+
+    dynamodb = aws_clients.client("dynamodb", settings)
+    kinesis = aws_clients.client("kinesis", settings)
+    yield Pipeline(
+        settings=settings,
+        labels=read_labels(labels_file),
+        quiet_check=quiet,
+        detector_output=detector.output,
+        lambda_output=lambda_run.output,
+        offenders=_offender_items(dynamodb, outputs["offenders_table"]),
+        notifications=_drain_queue(sqs, queue_url),
+        anomalies=_all_records(kinesis, outputs["anomalies_stream_name"]),
+    )
+    sns.unsubscribe(SubscriptionArn=subscription)
+    sqs.delete_queue(QueueUrl=queue_url)
+
+
+def test_check_is_quiet_before_anything_was_detected(pipeline: Pipeline) -> None:
+    assert pipeline.quiet_check.exit_code == 0, pipeline.quiet_check.output
+    assert json.loads(pipeline.quiet_check.output)["offenders"] == []
+
+
+def test_every_injected_bot_is_an_offender_for_its_own_rule(pipeline: Pipeline) -> None:
+    assert sorted(Counter(pipeline.labels.values()).values()) == [2, 2, 2, 2]
+    assert "late" not in pipeline.detector_output, pipeline.detector_output
+    flagged: dict[int, set[str]] = {}
+    for item in pipeline.offenders:
+        flagged.setdefault(int(item["user_id"]["N"]), set()).add(item["rule"]["S"])
+    for user, kind in pipeline.labels.items():
+        assert kind in flagged.get(user, set()), (user, kind, flagged.get(user))
+    # No real customer of the generated traffic is flagged (precision, on this seed).
+    assert set(flagged) == set(pipeline.labels)
+    # One item per offender, rule and window: as many as the alerts the detector wrote.
+    assert len(pipeline.offenders) == len(pipeline.anomalies)
+
+
+def test_every_bot_got_exactly_one_sns_message(pipeline: Pipeline) -> None:
+    per_user = Counter(body["user_id"] for body in pipeline.notifications)
+    assert per_user == dict.fromkeys(pipeline.labels, 1)
+    for body in pipeline.notifications:
+        assert body["rule"] in RULES
+        assert body["window_start"].endswith("Z") and body["count"] > 0
+
+
+def test_poison_record_goes_to_the_dlq_without_blocking_the_rest(pipeline: Pipeline) -> None:
+    settings = pipeline.settings
+    outputs = settings.outputs()
+    kinesis = aws_clients.client("kinesis", settings)
+    sqs = aws_clients.client("sqs", settings)
+    dynamodb = aws_clients.client("dynamodb", settings)
+    stream = outputs["anomalies_stream_name"]
+    poison = kinesis.put_record(StreamName=stream, Data=b"{not json", PartitionKey="poison")
+    valid = {
+        "user_id": PROBE_USER,
+        "rule": "flood",
+        "window_start": "2019-10-02T00:00:00Z",
+        "window_end": "2019-10-02T00:00:10Z",
+        "count": 99,
+        "samples": [],
+    }
+    kinesis.put_record(
+        StreamName=stream, Data=json.dumps(valid).encode(), PartitionKey=str(PROBE_USER)
+    )
+
+    result = _invoke(settings, "local", "lambda")
+
+    assert result.exit_code == 0, result.output
+    assert "1 sent to the DLQ" in result.output, result.output
+    dead = _drain_queue(sqs, outputs["dlq_url"])
+    assert len(dead) == 1
+    batch = dead[0]["KinesisBatchInfo"]
+    assert batch["startSequenceNumber"] == poison["SequenceNumber"]
+    assert batch["batchSize"] == 1 and batch["streamArn"].endswith(f"/{stream}")
+    probe = dynamodb.query(
+        TableName=outputs["offenders_table"],
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :rule)",
+        ExpressionAttributeValues={":pk": {"S": f"user#{PROBE_USER}"}, ":rule": {"S": "rule#"}},
+    )["Items"]
+    assert [item["count"]["N"] for item in probe] == ["99"]
+
+
+def test_replaying_the_same_anomalies_writes_and_notifies_nothing_new(pipeline: Pipeline) -> None:
+    settings = pipeline.settings
+    outputs = settings.outputs()
+    kinesis = aws_clients.client("kinesis", settings)
+    sqs = aws_clients.client("sqs", settings)
+    sns = aws_clients.client("sns", settings)
+    dynamodb = aws_clients.client("dynamodb", settings)
+    queue_url = sqs.create_queue(QueueName="e2e-alerts-replay-observer")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    subscription = sns.subscribe(
+        TopicArn=outputs["alerts_topic_arn"],
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    before = _offender_items(dynamodb, outputs["offenders_table"])
+    try:
+        for _ in range(2):
+            for start in range(0, len(pipeline.anomalies), 500):
+                chunk = pipeline.anomalies[start : start + 500]
+                answer = kinesis.put_records(
+                    StreamName=outputs["anomalies_stream_name"],
+                    Records=[{"Data": data, "PartitionKey": "replay"} for data in chunk],
+                )
+                assert answer["FailedRecordCount"] == 0
+            result = _invoke(settings, "local", "lambda")
+            assert result.exit_code == 0, result.output
+            assert f"{len(pipeline.anomalies)} succeeded" in result.output, result.output
+        after = _offender_items(dynamodb, outputs["offenders_table"])
+        notified = _drain_queue(sqs, queue_url)
+    finally:
+        sns.unsubscribe(SubscriptionArn=subscription)
+        sqs.delete_queue(QueueUrl=queue_url)
+    assert len(after) == len(before)
+    assert {(i["pk"]["S"], i["sk"]["S"], i["detected_at"]["S"]) for i in after} == {
+        (i["pk"]["S"], i["sk"]["S"], i["detected_at"]["S"]) for i in before
+    }
+    assert notified == []
+
+
+def test_alerts_check_fires_with_the_offenders_listed(
+    pipeline: Pipeline, use_stack: Settings
+) -> None:
+    result = runner.invoke(app, ["alerts", "check", "--since", "1h", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["firing"] is True
+    assert {o["user_id"] for o in report["offenders"]} >= set(pipeline.labels)
+    table = runner.invoke(app, ["alerts", "check"])
+    assert table.exit_code == 1, table.output
+    for user in pipeline.labels:
+        assert f"user#{user}" in table.output
+    assert "FIRING" in table.output
+    history = runner.invoke(app, ["alerts", "list", "--format", "json", "--limit", "1000"])
+    assert history.exit_code == 0, history.output
+    # Every offender of the pipeline (and the poison test's probe user when it ran).
+    assert len(json.loads(history.output)) >= len(pipeline.offenders)
+
+
+def test_a_second_detector_drain_reads_nothing_again(
+    pipeline: Pipeline, use_stack: Settings
+) -> None:
+    result = runner.invoke(app, ["local", "detector"])
+    assert result.exit_code == 0, result.output
+    assert "read 0 events" in result.output
