@@ -55,7 +55,7 @@ $(FLINK_VENV)/bin/python:
 # Debian's chromium for tests/browser (the report rendered headless); needs root or sudo.
 browser-deps: ## Install Chromium for the browser tests when /usr/bin/chromium is missing
 	@test -x /usr/bin/chromium || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 checkov: $(CHECKOV_BIN)/checkov ## checkov over all Terraform: 0 failed checks, skips inline only
 	$(CHECKOV_BIN)/checkov --directory terraform --framework terraform --skip-download --quiet --compact

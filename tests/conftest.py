@@ -44,6 +44,26 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Pat
     return state
 
 
+# The end-to-end tests share one local stack (one apply per run). Tests that need a quiet stack
+# (no offenders yet) run before those that replay bots or real data into it.
+_E2E_ORDER = [
+    "test_local_stack.py",
+    "test_realtime_local.py",
+    "test_batch_real_data.py",
+    "test_demo.py",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        if "/e2e/" not in item.path.as_posix():
+            return -1
+        return _E2E_ORDER.index(name) if name in _E2E_ORDER else len(_E2E_ORDER)
+
+    items.sort(key=rank)
+
+
 def rees46_file(name: str) -> Path:
     """A real REES46 sample from ../shared, or a skip with the reason when it is absent."""
     path = SHARED_DATA / name

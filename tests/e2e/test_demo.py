@@ -76,7 +76,8 @@ def _revenue_per_day(events: Path) -> dict[str, float]:
 def _kpi(name: str) -> list[dict[str, Any]]:
     result = runner.invoke(app, ["kpi", name, "--engine", "local", "--format", "json"])
     assert result.exit_code == 0, result.output
-    return list(json.loads(result.output))
+    # The JSON document comes first; a one-line timing note may follow it.
+    return list(json.JSONDecoder().raw_decode(result.output.lstrip())[0])
 
 
 def test_demo_path(use_stack: Settings, tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from ecomm_cli.kpi.parameters import KpiParameters
 from ecomm_cli.kpi.result import KpiResult
+from ecomm_cli.report.build import describe_period
 from ecomm_cli.report.charts import chart_specs, mark_count, per_day_rows, period_total
 from ecomm_cli.report.page import KpiSection, Report, render_report, script_json
 
@@ -159,3 +161,18 @@ def test_a_kpi_without_rows_says_so() -> None:
     parser.feed(html)
     [spec] = json.loads(parser.data)
     assert spec["labels"] == [] and mark_count(spec) == 0
+
+
+@pytest.mark.parametrize(
+    ("from_date", "to_date", "words"),
+    [
+        (None, None, "all data"),
+        ("2019-10-01", None, "from 2019-10-01"),
+        (None, "2019-10-02", "up to 2019-10-02"),
+        ("2019-10-01", "2019-10-02", "2019-10-01 to 2019-10-02"),
+    ],
+)
+def test_the_period_is_said_in_words(
+    from_date: str | None, to_date: str | None, words: str
+) -> None:
+    assert describe_period(KpiParameters.from_options(from_date, to_date)) == words
