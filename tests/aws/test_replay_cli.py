@@ -404,3 +404,34 @@ def test_default_stream_is_the_local_stacks_output(
     assert exit_code == 0, output
     assert summary is not None and summary["stream"] == stream and summary["sent"] == 50
     assert len(read_back(moto_endpoint, stream)) == 50
+
+
+def test_a_bursty_user_does_not_fall_behind_other_users(
+    tmp_path: Path, moto_endpoint: str, stream: str
+) -> None:
+    """Each shard carries events in the file's event-time order, a burst included: the
+    real-time windows read the stream in that order (a user who falls behind looks late)."""
+    path = tmp_path / "bursty.csv"
+    lines = [HEADER]
+    for second in range(120):
+        stamp = f"2019-11-01 00:{second // 60:02d}:{second % 60:02d} UTC"
+        for user in range(40):  # ordinary users, one event a second each
+            lines.append(
+                f"{stamp},view,{1_000 + user},2053013555631882655,,,1.00,"
+                f"{500_000_000 + user},s{user}"
+            )
+        for burst in range(30):  # one user with 30 events every second
+            lines.append(
+                f"{stamp},view,{2_000 + burst},2053013555631882655,,,1.00,600000000,s-burst"
+            )
+    path.write_text("\n".join(lines) + "\n")
+    code, summary, output = cli(str(path))
+    assert code == 0, output
+    assert summary is not None and summary["sent"] == 120 * 70
+    by_shard: dict[str, list[str]] = defaultdict(list)
+    for shard, _sequence, _key, event in sorted(
+        read_back(moto_endpoint, stream), key=lambda e: (e[0], e[1])
+    ):
+        by_shard[shard].append(event["event_time"])
+    for shard, times in by_shard.items():
+        assert times == sorted(times), f"{shard} is out of event-time order"

@@ -36,12 +36,14 @@ def test_at_most_5_mib_per_request() -> None:
     assert pending[0].ordinal == 17
 
 
-def test_one_event_per_key_per_request_keeps_key_order() -> None:
-    pending = deque([record(0, "a"), record(1, "a"), record(2, "b"), record(3, "a")])
-    first = batching.take_batch(pending)
-    assert [e.records[0].ordinal for e in first] == [0, 2]
-    assert [r.ordinal for r in pending] == [1, 3]
-    assert [e.records[0].ordinal for e in batching.take_batch(pending)] == [1]
+def test_a_request_is_a_run_in_file_order_without_a_repeated_key() -> None:
+    pending = deque(
+        [record(0, "a"), record(1, "b"), record(2, "a"), record(3, "c"), record(4, "b")]
+    )
+    # Event-time order across users is kept: "c" never overtakes "a"'s second event.
+    assert [e.records[0].ordinal for e in batching.take_batch(pending)] == [0, 1]
+    assert [e.records[0].ordinal for e in batching.take_batch(pending)] == [2, 3, 4]
+    assert not pending
 
 
 def test_a_record_over_1_mib_can_never_be_sent() -> None:
