@@ -236,7 +236,7 @@ def pd_cart_abandonment(curated: Path, p: KpiParameters) -> Rows:
         agg["purchased"] = ("purchased", "any")
         if value:
             agg["cart_cents"] = ("cart_cents", "sum")
-        whole = per_day.groupby(key).agg(**agg).assign(event_date="all")  # type: ignore[call-overload]
+        whole = per_day.groupby(key).agg(**agg).assign(event_date="all")
         both = pd.concat([per_day.drop(columns=key), whole.reset_index(drop=True)])
         both["abandoned"] = both["carted"] & ~both["purchased"]
         if value:
@@ -299,7 +299,7 @@ def pd_revenue(curated: Path, p: KpiParameters) -> Rows:
         "buyers": ("user_id", "nunique"),
         "cents": ("cents", "sum"),
     }
-    per_day = bought.groupby("event_date").agg(**agg).reindex(days, fill_value=0)  # type: ignore[call-overload]
+    per_day = bought.groupby("event_date").agg(**agg).reindex(days, fill_value=0)
     per_day.loc["all"] = [
         bought["user_session"].nunique(),
         len(bought),

@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/replay_bench.py [--rows 200000] [--shards 8] [--no-docs]
 
-In one run it starts its own ThreadedMotoServer (in a child process, as the local stack runs
-the emulator beside the CLI), generates one REES46-shaped file and measures on it:
+In one run it starts its own ThreadedMotoServer with the project's emulator patches (in a
+child process, as the local stack runs the emulator beside the CLI), generates one REES46-shaped
+file and measures on it:
 
   (a) a naive producer: one `put_record` per row, no sleep (the blueprint this project grew
       from, minus its sleep), timed on the first rows of the file;
@@ -47,6 +48,10 @@ START, END = "<!-- bench:replay:start -->", "<!-- bench:replay:end -->"
 def _serve(port_queue: Any, stop: Any) -> None:
     from moto.server import ThreadedMotoServer
 
+    from ecomm_cli.local import emulator_gaps
+
+    # The emulator as the local stack runs it (its Kinesis shard patched to O(1) puts and reads).
+    emulator_gaps.apply_all()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -20,6 +20,7 @@ sorted and written as a fixed set of files per date so that its content is byte-
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -129,7 +130,9 @@ def local_session(app_name: str = "curate_events", shuffle_partitions: int = 4) 
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", "1g")
+        # 1 GB runs out of heap caching the checked rows of a 10-million-row file; the JVM only
+        # takes what it uses, and ECOMM_SPARK_DRIVER_MEMORY sets it for larger months.
+        .config("spark.driver.memory", os.environ.get("ECOMM_SPARK_DRIVER_MEMORY", "4g"))
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")

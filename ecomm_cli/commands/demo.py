@@ -23,6 +23,7 @@ def demo(
     rows: int = typer.Option(200_000, min=1_000, help="Rows of generated traffic."),
     days: int = typer.Option(3, min=1, help="Days the generated traffic spans."),
     seed: int = typer.Option(7, help="Seed of the generator (same seed, same data)."),
+    start: str | None = typer.Option(None, help="First day of the generated traffic."),
     bots: str = typer.Option(DEFAULT_BOTS, help="Bots to inject: KIND=COUNT,..."),
     data: Path | None = typer.Option(
         None,
@@ -43,6 +44,7 @@ def demo(
         rows=rows,
         days=days,
         seed=seed,
+        start=start,
         bots=bots,
         data=data,
         speedup=speedup,

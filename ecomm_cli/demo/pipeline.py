@@ -43,6 +43,7 @@ class DemoOptions:
     rows: int = 200_000
     days: int = 3
     seed: int = 7
+    start: str | None = None  # first day of generated traffic (the generator's default if None)
     bots: str = DEFAULT_BOTS
     data: Path | None = None
     speedup: float | None = None
@@ -162,7 +163,7 @@ def _run_pipeline(run: DemoRun) -> None:
 
 def _generate(run: DemoRun, events: Path, labels: Path) -> str:
     o = run.options
-    run.ecomm(
+    args = [
         "sample",
         "generate",
         "--rows",
@@ -177,7 +178,10 @@ def _generate(run: DemoRun, events: Path, labels: Path) -> str:
         str(events),
         "--labels",
         str(labels),
-    )
+    ]
+    if o.start:
+        args += ["--start", o.start]
+    run.ecomm(*args)
     return f"{o.rows:,} rows over {o.days} days, bots {o.bots}"
 
 

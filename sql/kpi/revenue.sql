@@ -4,19 +4,33 @@
 -- of a 49-item cart emits 49 purchase events in one session). Revenue is the sum of purchase
 -- prices; average order value is revenue / orders. Days with events but no purchase show 0.
 -- Plus one row 'all' over the whole period.
--- parameters: from_date, to_date
---   from_date, to_date: inclusive 'YYYY-MM-DD' bounds on event_date (UTC)
+-- parameters: from_date, to_date, from_date, to_date
+--   from_date, to_date: inclusive 'YYYY-MM-DD' bounds on event_date (UTC), bound for both the
+--   list of days and the purchases
 -- columns: event_date, orders, purchased_items, buyers, revenue, average_order_value
-WITH totals AS (
-    SELECT
-        COALESCE(event_date, 'all') AS period,
-        COUNT(DISTINCT CASE WHEN event_type = 'purchase' THEN user_session END) AS orders,
-        count_if(event_type = 'purchase') AS purchased_items,
-        COUNT(DISTINCT CASE WHEN event_type = 'purchase' THEN user_id END) AS buyers,
-        COALESCE(SUM(CASE WHEN event_type = 'purchase' THEN price END), 0) AS revenue
+-- Why two scans: only purchases (a few percent of events) go through the distinct counts; the
+-- list of days comes from a cheap GROUP BY, so days without a purchase still show 0.
+WITH days AS (
+    SELECT event_date
     FROM events
     WHERE event_date BETWEEN ? AND ?
-    GROUP BY GROUPING SETS ((event_date), ())
+    GROUP BY event_date
+),
+purchases AS (
+    SELECT event_date, user_session, user_id, price
+    FROM events
+    WHERE event_date BETWEEN ? AND ? AND event_type = 'purchase'
+),
+totals AS (
+    SELECT
+        COALESCE(d.event_date, 'all') AS period,
+        COUNT(DISTINCT p.user_session) AS orders,
+        COUNT(p.event_date) AS purchased_items,
+        COUNT(DISTINCT p.user_id) AS buyers,
+        COALESCE(SUM(p.price), 0) AS revenue
+    FROM days AS d
+    LEFT JOIN purchases AS p ON p.event_date = d.event_date
+    GROUP BY GROUPING SETS ((d.event_date), ())
     HAVING COUNT(*) > 0
 )
 SELECT
