@@ -156,7 +156,8 @@ def test_multicategory_sample_arrives_whole(moto_endpoint: str, stream: str) -> 
 
 def test_cosmetics_sample_arrives_whole(moto_endpoint: str, stream: str) -> None:
     path = rees46_file("cosmetics-2019-10-sample.csv")
-    code, summary, output = cli(str(path))
+    # Plain records (as on AWS): its 49-item checkout is a burst of one user.
+    code, summary, output = cli(str(path), "--no-aggregate")
     assert code == 0, output
     assert summary is not None
     assert (summary["read"], summary["valid"], summary["sent"]) == (22_283, 22_283, 22_283)
@@ -224,6 +225,12 @@ def faulty_kinesis(entry_share: float, request_share: float, code: str) -> Any:
     return factory
 
 
+# Both modes: plain records (what AWS gets, where the Flink connector cannot de-aggregate) and
+# KPL aggregates (the local default).
+MODES = pytest.mark.parametrize("mode", ["--no-aggregate", "--aggregate"])
+
+
+@MODES
 @pytest.mark.parametrize(
     ("code", "entry_share", "request_share"),
     [
@@ -240,13 +247,14 @@ def test_faults_lose_nothing_and_keep_per_user_order(
     code: str,
     entry_share: float,
     request_share: float,
+    mode: str,
 ) -> None:
     lines = _synthetic(tmp_path / "events.csv", 3000)
     monkeypatch.setattr(
         "ecomm_cli.commands.replay.aws_clients.client",
         faulty_kinesis(entry_share, request_share, code),
     )
-    exit_code, summary, output = cli(str(tmp_path / "events.csv"), "--max-attempts", "30")
+    exit_code, summary, output = cli(str(tmp_path / "events.csv"), "--max-attempts", "30", mode)
     assert exit_code == 0, output
     assert summary is not None
     assert summary["sent"] == summary["valid"] == summary["read"] == 3000
@@ -406,8 +414,9 @@ def test_default_stream_is_the_local_stacks_output(
     assert len(read_back(moto_endpoint, stream)) == 50
 
 
+@MODES
 def test_a_bursty_user_does_not_fall_behind_other_users(
-    tmp_path: Path, moto_endpoint: str, stream: str
+    tmp_path: Path, moto_endpoint: str, stream: str, mode: str
 ) -> None:
     """Each shard carries events in the file's event-time order, a burst included: the
     real-time windows read the stream in that order (a user who falls behind looks late)."""
@@ -425,7 +434,7 @@ def test_a_bursty_user_does_not_fall_behind_other_users(
                 f"{stamp},view,{2_000 + burst},2053013555631882655,,,1.00,600000000,s-burst"
             )
     path.write_text("\n".join(lines) + "\n")
-    code, summary, output = cli(str(path))
+    code, summary, output = cli(str(path), mode)
     assert code == 0, output
     assert summary is not None and summary["sent"] == 120 * 70
     by_shard: dict[str, list[str]] = defaultdict(list)

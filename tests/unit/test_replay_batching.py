@@ -36,13 +36,21 @@ def test_at_most_5_mib_per_request() -> None:
     assert pending[0].ordinal == 17
 
 
-def test_a_request_is_a_run_in_file_order_without_a_repeated_key() -> None:
+def test_a_request_takes_per_shard_runs_without_a_repeated_key() -> None:
     pending = deque(
-        [record(0, "a"), record(1, "b"), record(2, "a"), record(3, "c"), record(4, "b")]
+        [
+            record(0, "a", shard=0),
+            record(1, "b", shard=1),
+            record(2, "a", shard=0),
+            record(3, "c", shard=0),
+            record(4, "d", shard=1),
+        ]
     )
-    # Event-time order across users is kept: "c" never overtakes "a"'s second event.
-    assert [e.records[0].ordinal for e in batching.take_batch(pending)] == [0, 1]
-    assert [e.records[0].ordinal for e in batching.take_batch(pending)] == [2, 3, 4]
+    # Shard 0 closes at "a"'s second event, so "c" (same shard) cannot overtake it; shard 1
+    # keeps filling the request.
+    assert [e.records[0].ordinal for e in batching.take_batch(pending)] == [0, 1, 4]
+    assert [r.ordinal for r in pending] == [2, 3]
+    assert [e.records[0].ordinal for e in batching.take_batch(pending)] == [2, 3]
     assert not pending
 
 
