@@ -142,6 +142,9 @@ def spark_session(job: Any, driver_memory: str) -> Any:
 
     spark = (
         SparkSession.builder.master("local[2]")
+        # Local Spark talks to itself on loopback only, never on the machine's network address.
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
         .appName("batch_bench")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")

@@ -124,10 +124,15 @@ def configure(spark: SparkSession) -> None:
 
 def local_session(app_name: str = "curate_events", shuffle_partitions: int = 4) -> SparkSession:
     """A small local SparkSession (local[2], no UI) for `ecomm etl run --local` and tests."""
+    # Read by the JVM at start: bind to loopback rather than the machine's network address.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     spark = (
         SparkSession.builder.master("local[2]")
         .appName(app_name)
         .config("spark.ui.enabled", "false")
+        # Local Spark talks to itself on loopback only, never on the machine's network address.
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.ui.showConsoleProgress", "false")
         # 1 GB runs out of heap caching the checked rows of a 10-million-row file; the JVM only
