@@ -45,12 +45,14 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Pat
 
 
 # The end-to-end tests share one local stack (one apply per run). Tests that need a quiet stack
-# (no offenders yet) run before those that replay bots or real data into it.
+# (no offenders yet) run before those that replay bots or real data into it; the README's
+# commands run last, since they end with `ecomm local down`.
 _E2E_ORDER = [
     "test_local_stack.py",
     "test_realtime_local.py",
     "test_batch_real_data.py",
     "test_demo.py",
+    "test_readme_commands.py",
 ]
 
 
