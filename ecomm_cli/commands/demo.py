@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import typer
@@ -52,6 +53,9 @@ def demo(
         keep_stack=keep_stack,
     )
     run = DemoRun(settings, options)
+    # A SIGTERM (a closed terminal, a CI timeout) stops the demo like Ctrl-C does: the runners
+    # and the emulator live in their own sessions, so only the demo can stop them.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         run_demo(run)
     except (StageError, RunnerFailed) as exc:
@@ -62,6 +66,10 @@ def demo(
         fail("interrupted: everything the demo started was stopped", code=130)
     print_summary(run)
     console.print("[bold green]demo complete[/]")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def register(app: typer.Typer) -> None:
