@@ -69,11 +69,10 @@ def deliver(
     import threading
 
     from ecomm_cli import aws_clients
-    from ecomm_cli.delivery.runner import Checkpoint, DeliveryRunner, DeliveryTarget
+    from ecomm_cli.delivery.runner import DeliveryRunner, DeliveryTarget
+    from ecomm_cli.shard_checkpoint import ShardCheckpoint
 
-    settings = Settings.load(env="local")
-    if not stack.is_up(settings):
-        raise EcommError("the local stack is not running", hint="run `ecomm local up` first")
+    settings = stack.running(Settings.load(env="local"))
     outputs = settings.outputs()
     target = DeliveryTarget(
         zone_dir=settings.lake_dir / "raw",
@@ -84,7 +83,7 @@ def deliver(
     runner = DeliveryRunner(
         aws_clients.client("kinesis", settings),
         target,
-        Checkpoint(settings.local_dir / "checkpoints" / "delivery.json"),
+        ShardCheckpoint(settings.local_dir / "checkpoints" / "delivery.json"),
     )
     if follow:
         stopping = threading.Event()
@@ -125,11 +124,10 @@ def detector(
     from botocore.exceptions import BotoCoreError, ClientError
 
     from ecomm_cli import aws_clients
-    from ecomm_cli.realtime.detector_runner import DetectorRunner, DetectorTarget, ShardCheckpoint
+    from ecomm_cli.realtime.detector_runner import DetectorRunner, DetectorTarget
+    from ecomm_cli.shard_checkpoint import ShardCheckpoint
 
-    settings = Settings.load(env="local")
-    if not stack.is_up(settings):
-        raise EcommError("the local stack is not running", hint="run `ecomm local up` first")
+    settings = stack.running(Settings.load(env="local"))
     target = DetectorTarget.from_outputs(settings.outputs())
     runner = DetectorRunner(
         aws_clients.client("kinesis", settings),
@@ -179,10 +177,9 @@ def lambda_(
 
     from ecomm_cli import aws_clients
     from ecomm_cli.realtime import lambda_runner
+    from ecomm_cli.shard_checkpoint import ShardCheckpoint
 
-    settings = Settings.load(env="local")
-    if not stack.is_up(settings):
-        raise EcommError("the local stack is not running", hint="run `ecomm local up` first")
+    settings = stack.running(Settings.load(env="local"))
     outputs = settings.outputs()
     setup = lambda_runner.describe_function(
         aws_clients.client("lambda", settings),
@@ -196,7 +193,7 @@ def lambda_(
         aws_clients.client("sqs", settings),
         setup,
         handler,
-        lambda_runner.MappingCheckpoint(settings.local_dir / "checkpoints" / "lambda.json"),
+        ShardCheckpoint(settings.local_dir / "checkpoints" / "lambda.json"),
         settings.region,
     )
     log_file = settings.local_dir / "logs" / f"{setup.function_name}.log"

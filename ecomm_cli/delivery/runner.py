@@ -9,7 +9,6 @@ lost and nothing is duplicated.
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import time
 from collections import defaultdict
@@ -21,6 +20,7 @@ from typing import Any
 
 from ecomm_cli import kpl
 from ecomm_cli.delivery import prefixes
+from ecomm_cli.shard_checkpoint import ShardCheckpoint
 
 
 @dataclass
@@ -41,24 +41,6 @@ class DeliveryTarget:
     stream_name: str
     buffer_bytes: int = 5 * 1024 * 1024
     buffer_seconds: float = 60.0
-
-
-class Checkpoint:
-    """Last delivered sequence number per shard, written atomically."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        try:
-            self.positions: dict[str, str] = json.loads(path.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            self.positions = {}
-
-    def save(self, shard_id: str, sequence_number: str) -> None:
-        self.positions[shard_id] = sequence_number
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.positions, sort_keys=True))
-        tmp.replace(self.path)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -94,7 +76,7 @@ class ShardBuffer:
 class DeliveryRunner:
     """The Firehose stand-in; `kinesis` is a boto3 Kinesis client (the emulator's locally)."""
 
-    def __init__(self, kinesis: Any, target: DeliveryTarget, checkpoint: Checkpoint):
+    def __init__(self, kinesis: Any, target: DeliveryTarget, checkpoint: ShardCheckpoint):
         self.kinesis = kinesis
         self.target = target
         self.checkpoint = checkpoint

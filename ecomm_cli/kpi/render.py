@@ -59,11 +59,13 @@ def to_table(result: KpiResult, title: str) -> Table:
     for column in result.columns:
         table.add_column(column, justify="right" if numeric[column] and result.rows else "left")
     for row in result.rows:
-        table.add_row(*[_cell(row[c]) for c in result.columns])
+        table.add_row(*[format_cell(row[c]) for c in result.columns])
     return table
 
 
-def _cell(value: Any) -> str:
+def format_cell(value: Any) -> str:
+    """A table cell (terminal or HTML): thousands separated, rates to four places, '-' for
+    NULL, dates and times in ISO-8601."""
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -72,6 +74,8 @@ def _cell(value: Any) -> str:
         return f"{value:,}"
     if isinstance(value, float | Decimal):
         return f"{value:,.4f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
     return str(value)
 
 

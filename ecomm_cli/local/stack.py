@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ecomm_cli.console import console
+from ecomm_cli.console import EcommError, console
 from ecomm_cli.infra import artifacts, terraform
 from ecomm_cli.local import emulator
 from ecomm_cli.settings import Settings
@@ -43,6 +43,14 @@ def is_up(settings: Settings) -> bool:
         and emulator.is_ours(int(stack["pid"]))
         and emulator.is_serving(str(stack["endpoint_url"]))
     )
+
+
+def running(settings: Settings) -> Settings:
+    """The local-environment settings of a stack that is up, or a one-line error saying how."""
+    settings = _local(settings)
+    if not is_up(settings):
+        raise EcommError("the local stack is not running", hint="run `ecomm local up` first")
+    return settings
 
 
 def _local(settings: Settings) -> Settings:

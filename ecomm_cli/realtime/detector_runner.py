@@ -25,7 +25,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -34,6 +33,7 @@ from ecomm_cli import kpl
 from ecomm_cli.console import EcommError
 from ecomm_cli.detect import Alert, Detector, Event, Thresholds, event_from_contract
 from ecomm_cli.detect.rules import MINUTE_SECONDS, TRAFFIC_SPIKE_WINDOW_SECONDS
+from ecomm_cli.shard_checkpoint import ShardCheckpoint
 
 # Terraform `rules` keys that configure the Flink source, not a rule (no Thresholds field).
 FLINK_SOURCE_SETTINGS = ("idle_timeout_seconds",)
@@ -100,28 +100,6 @@ def longest_window_ms(thresholds: Thresholds) -> int:
 def partition_key(alert: Alert) -> str:
     """Per user, so one user's alerts stay in order; the rule for platform-wide alerts."""
     return str(alert.user_id) if alert.user_id is not None else alert.rule
-
-
-class ShardCheckpoint:
-    """Last sequence number per shard whose events need no re-reading, written atomically."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        try:
-            self.positions: dict[str, str] = json.loads(path.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            self.positions = {}
-
-    def save(self, positions: Mapping[str, str]) -> None:
-        """Merge and persist `positions` (only when they changed)."""
-        merged = {**self.positions, **positions}
-        if merged == self.positions and self.path.exists():
-            return
-        self.positions = merged
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(merged, sort_keys=True))
-        tmp.replace(self.path)
 
 
 @dataclass
@@ -388,7 +366,7 @@ class DetectorRunner:
             while records and records[0].pending == 0 and records[0].newest_ms < cutoff:
                 positions[shard.shard_id] = records.popleft().sequence_number
         if positions:
-            self.checkpoint.save(positions)
+            self.checkpoint.update(positions)
 
     def _sync_report(self) -> None:
         late = self.detector.late

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import logging
 import os
 import sys
@@ -38,6 +37,7 @@ from ecomm_cli.realtime.event_source_mapping import (
     sqs_sender,
 )
 from ecomm_cli.settings import PROJECT_ROOT
+from ecomm_cli.shard_checkpoint import ShardCheckpoint
 
 LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
 # What the handler's boto3 clients need to reach the emulator instead of AWS.
@@ -184,29 +184,10 @@ def function_output(log_file: Path) -> Iterator[None]:
                 handler.stream = stream
 
 
-class MappingCheckpoint:
-    """Last sequence number per shard that the mapping is done with, written atomically."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        try:
-            self.positions: dict[str, str] = json.loads(path.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            self.positions = {}
-
-    def save(self, shard_id: str, sequence_number: str) -> None:
-        """Record that every record of `shard_id` up to `sequence_number` is done."""
-        self.positions[shard_id] = sequence_number
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.positions, sort_keys=True))
-        tmp.replace(self.path)
-
-
 class CheckpointingInvoker(BatchInvoker):
     """A BatchInvoker that moves the checkpoint once a batch has fully succeeded or failed."""
 
-    def __init__(self, *args: Any, checkpoint: MappingCheckpoint, **kwargs: Any):
+    def __init__(self, *args: Any, checkpoint: ShardCheckpoint, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.checkpoint = checkpoint
 
@@ -223,7 +204,7 @@ def build_runner(
     sqs: Any,
     setup: FunctionSetup,
     handler: Handler,
-    checkpoint: MappingCheckpoint,
+    checkpoint: ShardCheckpoint,
     region: str,
 ) -> EventSourceMappingRunner:
     """The mapping runner, its shard iterators placed after the checkpoint."""

@@ -12,10 +12,10 @@ import html
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from ecomm_cli.kpi.render import format_cell
 from ecomm_cli.kpi.result import KpiResult
 from ecomm_cli.report.assets import CHARTS_JS, REPORT_CSS
 from ecomm_cli.report.charts import PERIOD_TOTAL, ChartSpec, chart_specs
@@ -45,21 +45,6 @@ def script_json(data: Any) -> str:
     """JSON safe inside a <script> element: no `</script>`, `<!--` or `&` can end or alter it."""
     text = json.dumps(data, separators=(",", ":"), allow_nan=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def format_cell(value: Any) -> str:
-    """A table cell: thousands separated, rates to four places, '-' for NULL."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float | Decimal):
-        return f"{value:,.4f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
 
 
 def _is_numeric(result: KpiResult, column: str) -> bool:

@@ -13,7 +13,8 @@ import pytest
 from aws_kinesis_agg.aggregator import RecordAggregator
 from moto import mock_aws
 
-from ecomm_cli.delivery.runner import Checkpoint, DeliveryRunner, DeliveryTarget
+from ecomm_cli.delivery.runner import DeliveryRunner, DeliveryTarget
+from ecomm_cli.shard_checkpoint import ShardCheckpoint
 
 pytestmark = pytest.mark.aws
 PREFIX = "raw/events/ingest_date=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/"
@@ -45,7 +46,7 @@ def _lines(zone: Path) -> list[int]:
 
 def _runner(kinesis: Any, tmp_path: Path) -> DeliveryRunner:
     target = DeliveryTarget(zone_dir=tmp_path / "lake" / "raw", prefix=PREFIX, stream_name="events")
-    return DeliveryRunner(kinesis, target, Checkpoint(tmp_path / "checkpoint.json"))
+    return DeliveryRunner(kinesis, target, ShardCheckpoint(tmp_path / "checkpoint.json"))
 
 
 def test_drain_delivers_every_event_once_under_the_terraform_prefix(

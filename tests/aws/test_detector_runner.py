@@ -11,11 +11,8 @@ import boto3
 import pytest
 
 from ecomm_cli.detect import Thresholds
-from ecomm_cli.realtime.detector_runner import (
-    DetectorRunner,
-    DetectorTarget,
-    ShardCheckpoint,
-)
+from ecomm_cli.realtime.detector_runner import DetectorRunner, DetectorTarget
+from ecomm_cli.shard_checkpoint import ShardCheckpoint
 
 pytestmark = pytest.mark.aws
 SHARD_KEYS = {0: "0", 1: str(2**127)}  # explicit hash keys of the two shards

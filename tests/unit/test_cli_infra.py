@@ -67,3 +67,11 @@ def test_unconfigured_state_bucket_is_one_line(monkeypatch: pytest.MonkeyPatch) 
     result = runner.invoke(app, ["plan", "--env", "prod"])
     assert result.exit_code == 2
     assert "state bucket of prod is not configured" in result.output
+
+
+@pytest.mark.parametrize("runner_name", ["deliver", "detector", "lambda"])
+def test_local_runners_without_a_stack_say_so_in_one_line(runner_name: str) -> None:
+    result = runner.invoke(app, ["local", runner_name])
+    assert result.exit_code == 2
+    assert "the local stack is not running" in result.output
+    assert "Traceback" not in result.output
