@@ -20,9 +20,23 @@ def session(settings: Settings) -> boto3.session.Session:
     return boto3.session.Session(region_name=settings.region)
 
 
-def client(service: str, settings: Settings, *, max_attempts: int = 5, **kwargs: Any) -> Any:
-    """A boto3 client for `service`, on the emulator when the settings name one."""
-    config = Config(retries={"max_attempts": max_attempts, "mode": "standard"})
+def client(
+    service: str,
+    settings: Settings,
+    *,
+    max_attempts: int = 5,
+    validate: bool = True,
+    **kwargs: Any,
+) -> Any:
+    """A boto3 client for `service`, on the emulator when the settings name one.
+
+    `validate=False` skips botocore's parameter validation, for callers that build requests
+    within the service limits themselves (replay: it walks every record of every request).
+    """
+    config = Config(
+        retries={"max_attempts": max_attempts, "mode": "standard"},
+        parameter_validation=validate,
+    )
     return session(settings).client(
         service, endpoint_url=settings.resolved_endpoint(), config=config, **kwargs
     )

@@ -179,7 +179,8 @@ def replay_command(
 
     def kinesis() -> Any:
         # Our own retries (per entry, with jitter) are the policy; botocore's would hide them.
-        return aws_clients.client("kinesis", settings, max_attempts=1)
+        # Requests are built within the limits (batching.py), so botocore need not validate.
+        return aws_clients.client("kinesis", settings, max_attempts=1, validate=False)
 
     def s3() -> Any:
         return aws_clients.client("s3", settings)

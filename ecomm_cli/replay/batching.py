@@ -1,16 +1,18 @@
-"""PutRecords requests within the service limits, keeping each partition key in order.
+"""PutRecords requests within the service limits, keeping each shard in order.
 
 Limits (Kinesis PutRecords): at most 500 records and 5 MiB per request, 1 MiB per record
-(payload plus partition key). A request holds at most one record per partition key (or per
-shard, when aggregating): if an entry fails while a later one of the same key succeeds, the
-retry would land after it and break the per-user order the real-time rules depend on. Keys
-are many and interleaved in clickstream data, so requests still fill up.
+(payload plus partition key). A request takes, from each shard's queue, a run of plain records
+without a repeated partition key, or one KPL aggregate: if an entry fails while a later one of
+the same key succeeds, the retry would land after it and break the per-user order the
+real-time rules depend on. Spanning every free shard is what keeps requests large: one shard's
+run is short when few users are active on it, but 32 shards' runs add up.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from aws_kinesis_agg.aggregator import AggRecord
 
@@ -19,9 +21,10 @@ from ecomm_cli.replay.encode import OutgoingRecord, ShardMap
 MAX_RECORDS_PER_REQUEST = 500
 MAX_BYTES_PER_REQUEST = 5 * 1024 * 1024
 MAX_BYTES_PER_RECORD = 1024 * 1024
+AGGREGATE_MAX_BYTES = MAX_BYTES_PER_RECORD - 512
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One entry of a PutRecords request: one event, or a KPL aggregate of many."""
 
@@ -29,10 +32,12 @@ class Entry:
     data: bytes
     records: list[OutgoingRecord]
     explicit_hash_key: str | None = None
+    # Bytes counted against the limits (payload plus partition key); computed once, because
+    # request building reads it for every entry.
+    size: int = field(init=False)
 
-    @property
-    def size(self) -> int:
-        return len(self.data) + len(self.partition_key.encode())
+    def __post_init__(self) -> None:
+        self.size = len(self.data) + len(self.partition_key.encode())
 
     def request_item(self) -> dict[str, object]:
         """The entry as an item of PutRecords' `Records` parameter."""
@@ -47,84 +52,95 @@ def too_large(record: OutgoingRecord) -> bool:
     return record.size > MAX_BYTES_PER_RECORD
 
 
-def take_batch(
-    pending: deque[OutgoingRecord],
-    max_records: int = MAX_RECORDS_PER_REQUEST,
-    max_bytes: int = MAX_BYTES_PER_REQUEST,
-) -> list[Entry]:
-    """The next request's entries, one event each, taken from `pending` in order: for each
-    shard, the longest run of its events in which no partition key repeats (within the request
-    limits); what is left stays in `pending` in its order.
+def plain_run(waiting: deque[OutgoingRecord], max_records: int, max_bytes: int) -> list[Entry]:
+    """The head of one shard's queue as plain entries, one event each: the longest run in which
+    no partition key repeats with a new event time, within the budget left in the request.
 
-    Why runs per shard: a user's second event may not share a request with the first (a partial
-    failure would retry the first after the second landed), and each shard must carry the file's
-    event-time order across users, because the real-time windows read it in that order (a user
-    whose events fell behind would look late). A repeated key therefore closes its shard for
-    this request; other shards keep filling it.
+    Why a run stops at a user's later event: it may not share a request with the earlier one,
+    because a partial failure would retry the earlier one after the later one landed. Events of
+    one user in the same second (a 49-item checkout) may share it: if one fails, the retry can
+    only land among events of the same event time, so event-time order still holds, and the
+    burst leaves in one round trip instead of one per event. Why the rest of the shard waits
+    too: each shard must carry the file's event-time order across users, because the
+    real-time windows read it in that order (a user whose events fell behind would look late).
     """
-    batch: list[Entry] = []
-    keys: set[str] = set()
-    closed: set[int] = set()
-    left: list[OutgoingRecord] = []
+    entries: list[Entry] = []
+    key_times: dict[str, float | None] = {}
     size = 0
-    # Bounds the work per request when most waiting events belong to closed shards.
-    max_scan = 4 * max_records
-    scanned = 0
-    while pending and len(batch) < max_records and scanned < max_scan:
-        record = pending.popleft()
-        scanned += 1
-        if record.shard in closed:
-            left.append(record)
-            continue
-        if record.partition_key in keys or size + record.size > max_bytes:
-            closed.add(record.shard)
-            left.append(record)
-            continue
-        keys.add(record.partition_key)
-        batch.append(Entry(record.partition_key, record.data, [record]))
+    while waiting and len(entries) < max_records:
+        record = waiting[0]
+        key = record.partition_key
+        if key in key_times and (record.epoch is None or key_times[key] != record.epoch):
+            break
+        if size + record.size > max_bytes:
+            break
+        waiting.popleft()
+        key_times[key] = record.epoch
+        entries.append(Entry(record.partition_key, record.data, [record]))
         size += record.size
-    pending.extendleft(reversed(left))
-    return batch
-
-
-def aggregate_entries(records: deque[OutgoingRecord], shards: ShardMap) -> list[Entry]:
-    """Pack events into KPL aggregated records, one per shard, each at most 1 MiB, and at most
-    5 MiB in all; events that do not fit stay in `records` in their order.
-
-    Each aggregate is pinned to its shard with an explicit hash key, so a user's events stay on
-    the shard (and in the order) they would have had without aggregation.
-    """
-    aggregates: dict[int, AggRecord] = {}
-    full: set[int] = set()
-    members: dict[int, list[OutgoingRecord]] = {}
-    left: list[OutgoingRecord] = []
-    total = 0
-    while records:
-        record = records.popleft()
-        shard = record.shard
-        if shard in full or total + record.size + 64 > MAX_BYTES_PER_REQUEST:
-            left.append(record)
-            if total + record.size + 64 > MAX_BYTES_PER_REQUEST:
-                break
-            continue
-        aggregate = aggregates.get(shard)
-        if aggregate is None:
-            if len(aggregates) >= MAX_RECORDS_PER_REQUEST:
-                left.append(record)
-                break
-            # Headroom for the explicit hash key and partition key of the aggregate itself.
-            aggregate = aggregates[shard] = AggRecord(max_size=MAX_BYTES_PER_RECORD - 512)
-            members[shard] = []
-        before = aggregate.get_size_bytes() if members[shard] else 0
-        if not aggregate.add_user_record(record.partition_key, record.data):
-            full.add(shard)
-            left.append(record)
-            continue
-        members[shard].append(record)
-        total += aggregate.get_size_bytes() - before
-    records.extendleft(reversed(left))
-    entries = []
-    for shard, aggregate in aggregates.items():
-        _, _, data = aggregate.get_contents()
-        entries.append(Entry("a", data, members[shard], shards.explicit_hash_key(shard)))
     return entries
+
+
+def aggregate_run(
+    waiting: deque[OutgoingRecord], shards: ShardMap, shard: int, max_bytes: int
+) -> Entry | None:
+    """The head of one shard's queue packed into one KPL aggregated record of at most 1 MiB
+    (and `max_bytes`), pinned to the shard with an explicit hash key, so that a user's events
+    keep the shard and the order they would have had without aggregation.
+
+    An event too large to share an aggregate (close to 1 MiB) leaves alone as a plain record:
+    de-aggregating consumers pass plain records through.
+    """
+    # Headroom for the partition key and explicit hash key of the aggregate itself.
+    limit = min(AGGREGATE_MAX_BYTES, max_bytes - 512)
+    if not waiting or limit < 1024:
+        return None
+    aggregate = AggRecord(max_size=limit)
+    members: list[OutgoingRecord] = []
+    while waiting:
+        record = waiting[0]
+        try:
+            added = aggregate.add_user_record(record.partition_key, record.data)
+        except ValueError:  # larger than the aggregate's whole budget
+            added = False
+        if not added:
+            break
+        members.append(waiting.popleft())
+    if members:
+        _, _, data = aggregate.get_contents()
+        return Entry("a", data, members, shards.explicit_hash_key(shard))
+    record = waiting[0]
+    if limit < AGGREGATE_MAX_BYTES or record.size > max_bytes:
+        return None  # the request is nearly full: the next one starts with this event
+    waiting.popleft()
+    return Entry(record.partition_key, record.data, [record])
+
+
+def build_request(
+    queues: Sequence[deque[OutgoingRecord]],
+    ready: Iterable[int],
+    aggregate: ShardMap | None,
+) -> tuple[list[Entry], list[int]]:
+    """One PutRecords request from the queues of the `ready` shards (those with events and no
+    request in flight), and the shards it uses.
+
+    Shards whose oldest waiting event is oldest go first, so that no shard falls behind in
+    event time when the request fills up (a lagging shard holds back every window).
+    """
+    entries: list[Entry] = []
+    used: list[int] = []
+    size = 0
+    for shard in sorted(ready, key=lambda s: queues[s][0].ordinal):
+        room = MAX_RECORDS_PER_REQUEST - len(entries)
+        if room <= 0 or size >= MAX_BYTES_PER_REQUEST:
+            break
+        if aggregate is None:
+            run = plain_run(queues[shard], room, MAX_BYTES_PER_REQUEST - size)
+        else:
+            entry = aggregate_run(queues[shard], aggregate, shard, MAX_BYTES_PER_REQUEST - size)
+            run = [entry] if entry is not None else []
+        if run:
+            used.append(shard)
+            entries.extend(run)
+            size += sum(e.size for e in run)
+    return entries, used

@@ -19,7 +19,17 @@ PARTITION_KEY_CHOICES = (*contract.COLUMNS, "random")
 class OutgoingRecord:
     """One event on its way to the stream, with what the ledger needs to account for it."""
 
-    __slots__ = ("data", "ordinal", "partition_key", "scheduled", "shard", "warned")
+    __slots__ = (
+        "attempts",
+        "data",
+        "epoch",
+        "ordinal",
+        "partition_key",
+        "scheduled",
+        "shard",
+        "size",
+        "warned",
+    )
 
     def __init__(
         self,
@@ -29,6 +39,7 @@ class OutgoingRecord:
         shard: int,
         scheduled: float | None,
         warned: bool,
+        epoch: float | None = None,
     ):
         self.ordinal = ordinal
         self.partition_key = partition_key
@@ -37,11 +48,12 @@ class OutgoingRecord:
         # Monotonic time the pacer meant this event to leave at (None when not paced).
         self.scheduled = scheduled
         self.warned = warned
-
-    @property
-    def size(self) -> int:
-        """Bytes Kinesis counts against its limits: the payload plus the partition key."""
-        return len(self.data) + len(self.partition_key.encode())
+        # Event time (epoch seconds): a user's events of one second may share a request.
+        self.epoch = epoch
+        # Bytes Kinesis counts against its limits: the payload plus the partition key.
+        self.size = len(data) + len(partition_key.encode())
+        # Failed sends so far; any sender may retry it, so the count travels with the event.
+        self.attempts = 0
 
 
 def partition_key_function(name: str) -> Callable[[dict[str, Any]], str]:

@@ -19,7 +19,8 @@ from ecomm_cli.replay.checkpoint import Ledger
 from ecomm_cli.replay.encode import OutgoingRecord, ShardMap, partition_key_function
 from ecomm_cli.replay.kept import KeptRows
 from ecomm_cli.replay.pacing import Lateness, Pacer, ThrottleGovernor
-from ecomm_cli.replay.sender import FatalSendError, Sender
+from ecomm_cli.replay.sender import Sender
+from ecomm_cli.replay.shard_queues import Aborted, ShardQueues
 from ecomm_cli.replay.summary import Summary
 
 CHECKPOINT_EVERY_S = 2.0
@@ -28,6 +29,8 @@ PROGRESS_EVERY_S = 0.5
 # replays favour punctuality (the p99 target of lateness is 50 ms).
 LINGER_S = 0.05
 PACED_LINGER_S = 0.005
+# Events waiting in the shard queues at most (about 10 MB): the reader waits beyond it.
+QUEUED_EVENTS = 20_000
 
 
 class ReplayError(Exception):
@@ -116,6 +119,12 @@ def replay(
     dead_letters = KeptRows(options.dead_letter, append=True)
     pacer = Pacer(options.speedup, options.rate)
     lateness = Lateness() if pacer.active else None
+    queues = ShardQueues(
+        len(shards),
+        capacity=QUEUED_EVENTS,
+        linger=PACED_LINGER_S if pacer.active else LINGER_S,
+        aggregate=shards if options.aggregate else None,
+    )
     senders: list[Sender] = []
     if not options.dry_run:
         assert kinesis_client is not None and options.stream
@@ -124,15 +133,14 @@ def replay(
             senders.append(
                 Sender(
                     index,
+                    queues=queues,
                     client_factory=kinesis_client,
                     stream_name=options.stream,
                     ledger=ledger,
                     dead_letters=dead_letters,
                     governor=governor,
                     lateness=lateness,
-                    shards=shards if options.aggregate else None,
                     max_attempts=options.max_attempts,
-                    linger=PACED_LINGER_S if pacer.active else LINGER_S,
                 )
             )
         for sender in senders:
@@ -150,7 +158,7 @@ def replay(
             rejects,
             dead_letters,
             pacer,
-            senders,
+            queues if senders else None,
             shards,
             stats,
             on_progress,
@@ -158,20 +166,17 @@ def replay(
         )
     except KeyboardInterrupt:
         interrupted = True
-        for sender in senders:
-            sender.abort.set()
+        queues.abort()
     except sources.SourceError as exc:
-        for sender in senders:
-            sender.abort.set()
-        _close(senders, rejects, dead_letters, ledger, options.checkpoint)
+        queues.abort()
+        _close(senders, queues, rejects, dead_letters, ledger, options.checkpoint)
         raise ReplayError(str(exc)) from None
-    except FatalSendError:
-        pass  # reported below from the sender that hit it
+    except Aborted:
+        pass  # a sender hit a fatal error: reported below
     finally:
         if not interrupted:
-            for sender in senders:
-                sender.finish()
-    _close(senders, rejects, dead_letters, ledger, options.checkpoint)
+            queues.finish()
+    _close(senders, queues, rejects, dead_letters, ledger, options.checkpoint)
     for sender in senders:
         if sender.error is not None:
             raise ReplayError(f"{sender.error}; the checkpoint is saved, fix it and --resume")
@@ -224,7 +229,7 @@ def _read_and_route(
     rejects: KeptRows,
     dead_letters: KeptRows,
     pacer: Pacer,
-    senders: list[Sender],
+    queues: ShardQueues | None,
     shards: ShardMap,
     stats: dict[str, int],
     on_progress: Callable[[Ledger, float, float | None], None] | None,
@@ -237,7 +242,6 @@ def _read_and_route(
     limit = options.limit
     taken = ledger.counts["read"]  # rows in scope so far, this run and the runs it resumes
     names = [s.name for s in resolved]
-    n_senders = len(senders)
     paced = pacer.active
     ingested_at = contract.utc_now_iso()
     next_report = time.monotonic() + PROGRESS_EVERY_S
@@ -273,7 +277,7 @@ def _read_and_route(
             ledger.filtered(ordinal)
             continue
         taken += 1
-        if not n_senders:
+        if queues is None:
             ledger.counted_dry(ordinal, parsed.warning is not None)
         else:
             scheduled = pacer.wait(epoch) if paced else None
@@ -288,6 +292,7 @@ def _read_and_route(
                 shard,
                 scheduled,
                 parsed.warning is not None,
+                epoch,
             )
             if too_large(record):
                 dead_letters.write(
@@ -300,7 +305,7 @@ def _read_and_route(
                 )
                 ledger.dead_lettered([ordinal], int(record.warned))
             else:
-                senders[shard % n_senders].submit(record)
+                queues.put(record)
         if paced or ordinal % 512 == 0:
             now = time.monotonic()
             if now >= next_report:
@@ -314,6 +319,7 @@ def _read_and_route(
 
 def _close(
     senders: list[Sender],
+    queues: ShardQueues,
     rejects: KeptRows,
     dead_letters: KeptRows,
     ledger: Ledger,
@@ -321,7 +327,7 @@ def _close(
 ) -> None:
     for sender in senders:
         # An aborted sender stops after its request in flight; a finishing one drains first.
-        sender.join(timeout=None if not sender.abort.is_set() else 30)
+        sender.join(timeout=30 if queues.aborted else None)
     rejects.close()
     dead_letters.close()
     if checkpoint is not None:

@@ -1,20 +1,17 @@
-"""Senders: threads that each own some shards of the stream and push their events with
+"""Senders: threads that take requests from the shared shard queues and push them with
 PutRecords, retrying what fails, until every event is acknowledged or dead-lettered.
 
-Each shard is written by exactly one sender, so per-key order only has to be kept inside one
-thread: a failed entry goes back to the front of its sender's window and is resent before any
-later event of its key (see batching.py). Owning whole shards also avoids concurrent writes
-to one shard, which moto's shard implementation does not survive (it derives sequence numbers
-without a lock).
+A shard is in at most one request in flight (see shard_queues.py), so per-key and per-shard
+order only depend on putting failed events back in front of their shard, which `release`
+does. It also avoids concurrent writes to one shard, which moto's shard implementation did not
+survive before the project's patch (it derived sequence numbers without a lock).
 """
 
 from __future__ import annotations
 
 import json
-import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -26,16 +23,12 @@ from botocore.exceptions import (
     HTTPClientError,
 )
 
-from ecomm_cli.replay.batching import (
-    MAX_RECORDS_PER_REQUEST,
-    Entry,
-    aggregate_entries,
-    take_batch,
-)
+from ecomm_cli.replay.batching import Entry
 from ecomm_cli.replay.checkpoint import Ledger
-from ecomm_cli.replay.encode import OutgoingRecord, ShardMap
+from ecomm_cli.replay.encode import OutgoingRecord
 from ecomm_cli.replay.kept import KeptRows
 from ecomm_cli.replay.pacing import Lateness, ThrottleGovernor, backoff_delay
+from ecomm_cli.replay.shard_queues import ShardQueues
 
 THROTTLE_CODES = frozenset(
     {
@@ -56,9 +49,6 @@ RETRYABLE_REQUEST_CODES = THROTTLE_CODES | {
     "RequestTimeout",
     "RequestTimeoutException",
 }
-# How many events a sender holds beyond its queue while it builds requests.
-WINDOW = 20_000
-_END = object()
 
 
 class FatalSendError(Exception):
@@ -66,117 +56,58 @@ class FatalSendError(Exception):
 
 
 class Sender(threading.Thread):
-    """One sending thread with a bounded queue; `submit` blocks when the sender falls behind,
-    which is what bounds the memory of a 40-million-row replay."""
+    """One sending thread; it stops when the queues are drained or aborted, and on a fatal
+    error it aborts the queues, which stops the reader and the other senders."""
 
     def __init__(
         self,
         index: int,
         *,
+        queues: ShardQueues,
         client_factory: Callable[[], Any],
         stream_name: str,
         ledger: Ledger,
         dead_letters: KeptRows,
         governor: ThrottleGovernor,
         lateness: Lateness | None,
-        shards: ShardMap | None,
         max_attempts: int,
-        linger: float = 0.05,
-        queue_size: int = 4000,
     ):
         super().__init__(name=f"replay-sender-{index}", daemon=True)
+        self._queues = queues
         self._client = client_factory()
         self._stream = stream_name
         self._ledger = ledger
         self._dead_letters = dead_letters
         self._governor = governor
         self._lateness = lateness
-        self._aggregate_shards = shards
         self._max_attempts = max_attempts
-        self._linger = linger
-        self.queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
-        self._attempts: dict[int, int] = {}
         self.error: BaseException | None = None
-        self.abort = threading.Event()
-
-    def submit(self, record: OutgoingRecord) -> None:
-        """Hand an event to this sender (blocks while its queue is full)."""
-        while True:
-            if self.error is not None or self.abort.is_set():
-                raise FatalSendError(str(self.error or "replay aborted"))
-            try:
-                self.queue.put(record, timeout=0.2)
-                return
-            except queue.Full:
-                continue
-
-    def finish(self) -> None:
-        """No more events: send what is left, then stop."""
-        while self.is_alive():
-            try:
-                self.queue.put(_END, timeout=0.2)
-                return
-            except queue.Full:
-                continue
 
     def run(self) -> None:
         try:
-            self._loop()
-        except BaseException as exc:  # reported to the reader thread, which stops the run
+            while (request := self._queues.take()) is not None:
+                retry = self._send(request.entries) if request.entries else []
+                if retry:
+                    # Shards whose events all landed go on; the failed ones stay held while
+                    # they back off, so nothing overtakes their events.
+                    failed = {r.shard for r in retry}
+                    self._queues.release_early(
+                        request, [s for s in request.shards if s not in failed]
+                    )
+                    time.sleep(backoff_delay(max(r.attempts for r in retry)))
+                self._queues.release(request, retry)
+        except BaseException as exc:  # reported by the runner, which stops the run
             self.error = exc
+            self._queues.abort()
 
-    def _loop(self) -> None:
-        pending: deque[OutgoingRecord] = deque()
-        finished = False
-        while not self.abort.is_set():
-            if not pending and not finished:
-                try:
-                    # A timeout, so that an aborted run (Ctrl-C) is noticed while idle.
-                    item = self.queue.get(timeout=0.2)
-                except queue.Empty:
-                    continue
-                if item is _END:
-                    finished = True
-                else:
-                    pending.append(item)
-            # Linger a moment for a fuller request: fewer, larger requests are what makes
-            # PutRecords fast; `linger` is short when paced, so events still leave on time.
-            # Events left over from the last request (later events of a key just sent, or
-            # retries) leave at once: waiting would only add to a burst's lateness.
-            leftovers = len(pending) > 1
-            deadline = time.monotonic() + (0.0 if leftovers else self._linger)
-            while not finished and len(pending) < WINDOW:
-                try:
-                    item = self.queue.get_nowait()
-                except queue.Empty:
-                    wait = deadline - time.monotonic()
-                    if len(pending) >= MAX_RECORDS_PER_REQUEST or wait <= 0:
-                        break
-                    try:
-                        item = self.queue.get(timeout=wait)
-                    except queue.Empty:
-                        break
-                if item is _END:
-                    finished = True
-                else:
-                    pending.append(item)
-            if not pending:
-                if finished:
-                    return
-                continue
-            if self._aggregate_shards is not None:
-                entries = aggregate_entries(pending, self._aggregate_shards)
-            else:
-                entries = take_batch(pending)
-            self._send(entries, pending)
-
-    def _send(self, entries: list[Entry], pending: deque[OutgoingRecord]) -> None:
+    def _send(self, entries: list[Entry]) -> list[OutgoingRecord]:
+        """Send one request; return its events to retry (after their backoff)."""
         self._governor.before_request()
         if self._lateness is not None:
             now = time.monotonic()
             for entry in entries:
                 for record in entry.records:
-                    if record.scheduled is not None and record.ordinal not in self._attempts:
+                    if record.scheduled is not None and not record.attempts:
                         self._lateness.record(record.scheduled, now)
         failed: list[tuple[Entry, str]] = []
         throttled = False
@@ -207,37 +138,26 @@ class Sender(threading.Thread):
                 else:
                     sent.extend(entry.records)
             if sent:
-                for record in sent:
-                    self._attempts.pop(record.ordinal, None)
                 self._ledger.sent([r.ordinal for r in sent], sum(r.warned for r in sent))
         self._ledger.add_stats(requests=1, throttles=int(throttled))
         if throttled:
             self._governor.throttled()
         elif not failed:
             self._governor.succeeded()
-        if failed:
-            self._retry_or_dead_letter(failed, pending)
+        return self._retry_or_dead_letter(failed) if failed else []
 
-    def _retry_or_dead_letter(
-        self, failed: list[tuple[Entry, str]], pending: deque[OutgoingRecord]
-    ) -> None:
+    def _retry_or_dead_letter(self, failed: list[tuple[Entry, str]]) -> list[OutgoingRecord]:
         retry: list[OutgoingRecord] = []
-        worst = 0
         for entry, reason in failed:
             for record in entry.records:
-                attempts = self._attempts.get(record.ordinal, 0) + 1
-                if attempts >= self._max_attempts:
-                    self._attempts.pop(record.ordinal, None)
-                    self._dead_letter(record, f"{reason} (after {attempts} attempts)")
+                record.attempts += 1
+                if record.attempts >= self._max_attempts:
+                    self._dead_letter(record, f"{reason} (after {record.attempts} attempts)")
                 else:
-                    self._attempts[record.ordinal] = attempts
-                    worst = max(worst, attempts)
                     retry.append(record)
         if retry:
             self._ledger.add_stats(retries=len(retry))
-            # Failed events go back in front of everything that came after them, in order.
-            pending.extendleft(reversed(retry))
-            time.sleep(backoff_delay(worst))
+        return retry
 
     def _dead_letter(self, record: OutgoingRecord, reason: str) -> None:
         self._dead_letters.write(
