@@ -241,10 +241,13 @@ class EventSourceMappingRunner:
                     break
                 if not page["Records"]:
                     time.sleep(0.05)
-            self.iterators[shard_id] = iterator
             if batch:
+                # The iterator moves only once the batch is handled: if handling fails (the
+                # DLQ cannot be reached), the next pass reads the same batch again, as AWS
+                # retries a shard's batch until it succeeds or expires.
                 self.invoker.process(batch)
                 handled += len(batch)
+            self.iterators[shard_id] = iterator
         return handled
 
     def drain(self) -> RunnerReport:

@@ -239,9 +239,10 @@ def follow(
 ) -> RunnerReport:
     """Poll until `should_stop()`, resting `poll_seconds` after a pass that found nothing.
 
-    A failed read of the stream (the emulator answers 500 under load) is reported to
-    `on_error` and retried on the next pass: the runner keeps a shard's iterator until a read
-    succeeds, so nothing is skipped.
+    A failed read of the stream (the emulator answers 500 under load) or a failed send to the
+    DLQ is reported to `on_error` and retried on the next pass: the runner keeps a shard's
+    iterator until its batch is handled, so nothing is skipped (a retried batch may reach the
+    function twice, as on AWS; its conditional writes absorb that).
     """
     failures = 0
     while not should_stop():

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from ecomm_cli.realtime.event_source_mapping import BatchInvoker, LambdaContext, MappingSettings
+from ecomm_cli.realtime.event_source_mapping import (
+    BatchInvoker,
+    EventSourceMappingRunner,
+    LambdaContext,
+    MappingSettings,
+)
 
 pytestmark = pytest.mark.unit
 SETTINGS = MappingSettings(
@@ -121,3 +127,65 @@ def test_settings_from_the_lambda_api() -> None:
     assert (settings.batch_size, settings.maximum_retry_attempts) == (50, 4)
     assert settings.report_batch_item_failures
     assert settings.maximum_batching_window_seconds == 2.0
+
+
+class OneShardStream:
+    """A Kinesis client stand-in: one shard, iterators are positions."""
+
+    def __init__(self, payloads: list[bytes]):
+        self.records = [
+            {
+                "SequenceNumber": f"{i:05d}",
+                "Data": p,
+                "PartitionKey": "k",
+                "ApproximateArrivalTimestamp": datetime(2026, 1, 1, tzinfo=UTC),
+            }
+            for i, p in enumerate(payloads)
+        ]
+
+    def list_shards(self, StreamName: str) -> dict[str, Any]:
+        return {"Shards": [{"ShardId": "shardId-000000000000"}]}
+
+    def get_shard_iterator(self, **_: Any) -> dict[str, Any]:
+        return {"ShardIterator": "0"}
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        start = int(ShardIterator)
+        page = self.records[start : start + Limit]
+        return {"Records": page, "NextShardIterator": str(start + len(page))}
+
+
+def test_a_batch_whose_dead_letter_could_not_be_sent_is_read_again() -> None:
+    seen = Recorder()
+    dlq_down = [True]
+
+    def send_to_dlq(message: dict[str, Any]) -> None:
+        if dlq_down[0]:
+            raise RuntimeError("queue unreachable")
+        seen.dlq.append(message)
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        data = [_data(r) for r in event["Records"]]
+        if b"poison" in data:
+            raise ValueError("cannot parse")
+        seen.processed += data
+
+    settings = MappingSettings(
+        stream_arn=SETTINGS.stream_arn,
+        function_arn=SETTINGS.function_arn,
+        batch_size=10,
+        maximum_retry_attempts=0,
+        maximum_batching_window_seconds=0,
+    )
+    invoker = BatchInvoker(handler, settings, CONTEXT, send_to_dlq)
+    runner = EventSourceMappingRunner(
+        OneShardStream([b"a", b"poison", b"b"]), invoker, "anomalies", "eu-west-1"
+    )
+    with pytest.raises(RuntimeError, match="unreachable"):
+        runner.poll_once()
+    dlq_down[0] = False
+    assert runner.poll_once() == 3  # the same batch again, not the next one
+    assert len(seen.dlq) == 1
+    assert seen.dlq[0]["KinesisBatchInfo"]["startSequenceNumber"] == "00001"
+    assert b"b" in seen.processed
+    assert runner.poll_once() == 0
