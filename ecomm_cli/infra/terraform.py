@@ -180,10 +180,20 @@ def capture(settings: Settings, args: Sequence[str]) -> str:
 
 
 def outputs(settings: Settings) -> dict[str, Any]:
-    """`terraform output -json` reduced to plain values."""
+    """`terraform output -json` reduced to plain values, flat."""
     text = capture(settings, ["output", "-json"])
     raw = json.loads(text) if text.strip() else {}
-    return {name: entry.get("value") for name, entry in raw.items()}
+    return flat_outputs({name: entry.get("value") for name, entry in raw.items()})
+
+
+def flat_outputs(values: dict[str, Any]) -> dict[str, Any]:
+    """An environment exports the platform module's outputs as one object, `platform`
+    (Terraform cannot re-export a module's outputs one by one without repeating each);
+    everything downstream reads them by their own names."""
+    platform = values.get("platform")
+    if not isinstance(platform, dict):
+        return values
+    return {**{k: v for k, v in values.items() if k != "platform"}, **platform}
 
 
 def state_resource_count(settings: Settings) -> int:

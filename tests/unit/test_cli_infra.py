@@ -75,3 +75,15 @@ def test_local_runners_without_a_stack_say_so_in_one_line(runner_name: str) -> N
     assert result.exit_code == 2
     assert "the local stack is not running" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_platform_object_is_read_flat() -> None:
+    from ecomm_cli.infra.terraform import flat_outputs
+
+    nested = {"platform": {"events_stream_name": "ecomm-local-events", "rule_thresholds": {"a": 1}}}
+    assert flat_outputs(nested) == {
+        "events_stream_name": "ecomm-local-events",
+        "rule_thresholds": {"a": 1},
+    }
+    # A state from before the platform module (flat outputs) reads the same.
+    assert flat_outputs({"events_stream_name": "x"}) == {"events_stream_name": "x"}

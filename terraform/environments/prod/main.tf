@@ -1,108 +1,29 @@
-module "lake" {
-  source = "../../modules/lake"
+module "platform" {
+  source = "../../modules/platform"
 
-  name_prefix                    = var.name_prefix
-  force_destroy                  = false
-  kms_deletion_window_in_days    = 30
-  raw_expiration_days            = var.raw_expiration_days
-  athena_results_expiration_days = 7
+  environment              = "prod"
+  region                   = var.region
+  name_prefix              = var.name_prefix
+  build_dir                = var.build_dir
+  flink_connector_jar      = var.flink_connector_jar
+  alert_email              = var.alert_email
+  lambda_layers            = var.lambda_layers
+  enable_quicksight        = var.enable_quicksight
+  quicksight_principal_arn = var.quicksight_principal_arn
+
+  # On-demand ingestion, hourly curation, longer retention, more parallelism.
+  events_stream_mode                    = "ON_DEMAND"
+  events_retention_hours                = 168
+  firehose_buffering_size_mb            = 128
+  glue_worker_type                      = "G.2X"
+  glue_number_of_workers                = 10
+  glue_schedule                         = "cron(15 * * * ? *)"
+  athena_bytes_scanned_cutoff_per_query = 107374182400
+  anomalies_shard_count                 = 2
+  flink_parallelism                     = 2
+  lambda_parallelization_factor         = 2
+  raw_expiration_days                   = 400
+  curated_max_age_hours                 = 2
+  offenders_ttl_days                    = 90
 }
 
-module "ingest" {
-  source = "../../modules/ingest"
-
-  name_prefix                = var.name_prefix
-  kms_key_arn                = module.lake.kms_key_arn
-  raw_bucket_arn             = module.lake.raw_bucket_arn
-  stream_mode                = var.events_stream_mode
-  shard_count                = var.events_shard_count
-  retention_period_hours     = var.events_retention_hours
-  buffering_size_mb          = var.firehose_buffering_size_mb
-  buffering_interval_seconds = var.firehose_buffering_interval_seconds
-  log_retention_days         = var.log_retention_days
-}
-
-module "catalog" {
-  source = "../../modules/catalog"
-
-  name_prefix            = var.name_prefix
-  kms_key_arn            = module.lake.kms_key_arn
-  raw_bucket_name        = module.lake.raw_bucket_name
-  curated_bucket_name    = module.lake.curated_bucket_name
-  quarantine_bucket_name = module.lake.quarantine_bucket_name
-  artifacts_bucket_name  = module.lake.artifacts_bucket_name
-  # The static part of the Firehose prefix, so the table and the delivery cannot disagree.
-  raw_events_prefix = split("ingest_date=", module.ingest.raw_prefix)[0]
-  glue_script_path  = "${path.root}/../../../glue/curate_events.py"
-  worker_type       = var.glue_worker_type
-  number_of_workers = var.glue_number_of_workers
-  schedule          = var.glue_schedule
-
-  create_data_quality_ruleset = var.create_data_quality_ruleset
-}
-
-module "analytics" {
-  source = "../../modules/analytics"
-
-  name_prefix                    = var.name_prefix
-  kms_key_arn                    = module.lake.kms_key_arn
-  results_bucket_name            = module.lake.athena_results_bucket_name
-  database_name                  = module.catalog.database_name
-  sql_dir                        = "${path.root}/../../../sql/kpi"
-  bytes_scanned_cutoff_per_query = var.athena_bytes_scanned_cutoff_per_query
-  force_destroy                  = false
-}
-
-module "realtime" {
-  source = "../../modules/realtime"
-
-  name_prefix                            = var.name_prefix
-  kms_key_arn                            = module.lake.kms_key_arn
-  artifacts_bucket_name                  = module.lake.artifacts_bucket_name
-  artifacts_bucket_arn                   = module.lake.artifacts_bucket_arn
-  events_stream_arn                      = module.ingest.events_stream_arn
-  events_stream_name                     = module.ingest.events_stream_name
-  anomalies_shard_count                  = var.anomalies_shard_count
-  lambda_zip_path                        = "${var.build_dir}/alerting-lambda.zip"
-  flink_zip_path                         = var.create_flink_application ? "${var.build_dir}/flink-app.zip" : null
-  flink_connector_jar                    = var.flink_connector_jar
-  create_flink_application               = var.create_flink_application
-  flink_parallelism                      = var.flink_parallelism
-  rules                                  = var.rules
-  alert_cooldown_seconds                 = var.alert_cooldown_seconds
-  offenders_ttl_days                     = var.offenders_ttl_days
-  alert_email                            = var.alert_email
-  lambda_batch_size                      = var.lambda_batch_size
-  lambda_maximum_batching_window_seconds = var.lambda_maximum_batching_window_seconds
-  lambda_maximum_retry_attempts          = var.lambda_maximum_retry_attempts
-  lambda_maximum_record_age_seconds      = var.lambda_maximum_record_age_seconds
-  lambda_parallelization_factor          = var.lambda_parallelization_factor
-  lambda_layers                          = var.lambda_layers
-}
-
-module "monitoring" {
-  source = "../../modules/monitoring"
-
-  name_prefix            = var.name_prefix
-  alerts_topic_arn       = module.realtime.alerts_topic_arn
-  kms_key_arn            = module.lake.kms_key_arn
-  events_stream_name     = module.ingest.events_stream_name
-  anomalies_stream_name  = module.realtime.anomalies_stream_name
-  lambda_function_name   = module.realtime.lambda_function_name
-  dlq_name               = module.realtime.dlq_name
-  flink_application_name = module.realtime.flink_application_name
-  firehose_name          = module.ingest.firehose_name
-  glue_job_name          = module.catalog.glue_job_name
-  curated_max_age_hours  = var.curated_max_age_hours
-  metric_namespace       = module.realtime.metric_namespace
-}
-
-module "quicksight" {
-  source = "../../modules/quicksight"
-
-  enabled          = var.enable_quicksight
-  name_prefix      = var.name_prefix
-  athena_workgroup = module.analytics.workgroup_name
-  glue_database    = module.catalog.database_name
-  principal_arn    = var.quicksight_principal_arn
-}
