@@ -12,13 +12,17 @@ from ecomm_cli.console import EcommError, fail
 
 
 class EcommGroup(TyperGroup):
-    """Root command group: an expected failure anywhere below becomes one line and exit 2."""
+    """Root command group: an expected failure anywhere below becomes one line and exit 2,
+    Ctrl-C one line and exit 130."""
 
     def invoke(self, ctx: Any) -> Any:  # click's Context, vendored by typer
         try:
             return super().invoke(ctx)
         except EcommError as exc:
             fail(exc.message, exc.hint, exc.code)
+        except KeyboardInterrupt:
+            # Commands that start something (local up, demo, replay) stop it before this.
+            fail("interrupted", code=130)
 
 
 app = typer.Typer(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 from collections import deque
 from collections.abc import Sequence
@@ -59,6 +60,10 @@ class TerraformResult:
     tail: str
 
 
+# How long an interrupted Terraform may take to stop gracefully before it is killed.
+INTERRUPT_GRACE_S = 120.0
+
+
 def terraform_binary() -> str:
     """The terraform executable, or a one-line error saying how to get it."""
     path = shutil.which(os.environ.get("ECOMM_TERRAFORM", "terraform"))
@@ -105,7 +110,12 @@ def run(
     check: bool = True,
     ok_codes: Sequence[int] = (0,),
 ) -> TerraformResult:
-    """Run `terraform -chdir=<environment> args...`, streaming output; raise on known failures."""
+    """Run `terraform -chdir=<environment> args...`, streaming output; raise on known failures.
+
+    Ctrl-C (KeyboardInterrupt) is passed on to Terraform as one interrupt, which makes it stop
+    gracefully (state saved, provider plugins stopped); the KeyboardInterrupt is re-raised once
+    Terraform has exited. A second Ctrl-C makes Terraform exit at once.
+    """
     cmd = [terraform_binary(), f"-chdir={settings.environment_dir}", *args]
     tail: deque[str] = deque(maxlen=200)
     with subprocess.Popen(
@@ -115,13 +125,20 @@ def run(
         stderr=subprocess.STDOUT,
         text=True,
         bufsize=1,
+        # Its own session: a terminal's Ctrl-C reaches only the CLI, which sends Terraform
+        # exactly one interrupt (two would make it exit at once and orphan its providers).
+        start_new_session=True,
     ) as proc:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            tail.append(line)
-            if stream:
-                console.out(line, end="", highlight=False)
-        returncode = proc.wait()
+        try:
+            for line in proc.stdout:
+                tail.append(line)
+                if stream:
+                    console.out(line, end="", highlight=False)
+            returncode = proc.wait()
+        except KeyboardInterrupt:
+            _interrupt(proc, stream)
+            raise
     text = "".join(tail)
     if check and returncode not in ok_codes:
         if not stream:
@@ -134,6 +151,23 @@ def run(
             f"terraform {args[0]} failed (exit {returncode})", hint="see the output above"
         )
     return TerraformResult(returncode, text)
+
+
+def _interrupt(proc: subprocess.Popen[str], stream: bool) -> None:
+    """Stop Terraform the way its own Ctrl-C handling expects, and wait for it."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # "Interrupt received. Stopping operation..."
+            if stream:
+                console.out(line, end="", highlight=False)
+        proc.wait(timeout=INTERRUPT_GRACE_S)
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)  # a second Ctrl-C: Terraform exits at once
+        proc.wait(timeout=INTERRUPT_GRACE_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def backend_args(settings: Settings) -> list[str]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -87,3 +89,40 @@ def test_the_platform_object_is_read_flat() -> None:
     }
     # A state from before the platform module (flat outputs) reads the same.
     assert flat_outputs({"events_stream_name": "x"}) == {"events_stream_name": "x"}
+
+
+def test_ctrl_c_stops_terraform_gracefully_and_waits_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+    import threading
+
+    from ecomm_cli.infra import terraform
+    from ecomm_cli.settings import Settings
+
+    # A stand-in for terraform that stops gracefully on its first interrupt, as Terraform does.
+    fake = tmp_path / "terraform"
+    done = tmp_path / "stopped"
+    fake.write_text(
+        "#!/usr/bin/env python3\n"
+        "import signal, sys, time\n"
+        "def stop(*_):\n"
+        "    print('Interrupt received. Stopping operation...', flush=True)\n"
+        "    time.sleep(0.5)\n"
+        f"    open({str(done)!r}, 'w').write('graceful')\n"
+        "    sys.exit(1)\n"
+        "signal.signal(signal.SIGINT, stop)\n"
+        "print('applying', flush=True)\n"
+        "time.sleep(10)\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("ECOMM_TERRAFORM", str(fake))
+    settings = Settings.load(env="local")
+    # Ctrl-C: a real SIGINT to the main thread, where the CLI is reading Terraform's output.
+    main = threading.main_thread().ident
+    assert main is not None
+    threading.Timer(1.0, signal.pthread_kill, (main, signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        terraform.run(settings, ["apply"], stream=False)
+    # The CLI waited for the graceful stop before giving up control.
+    assert done.read_text() == "graceful"
