@@ -1,11 +1,6 @@
 mock_provider "aws" {
   override_during = plan
-
-  mock_resource "aws_athena_workgroup" {
-    defaults = {
-      arn = "arn:aws:athena:eu-west-1:123456789012:workgroup/ecomm-test-analytics"
-    }
-  }
+  source          = "../../mocks/aws"
 }
 
 variables {

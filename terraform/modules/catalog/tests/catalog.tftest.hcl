@@ -1,58 +1,6 @@
 mock_provider "aws" {
   override_during = plan
-
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-      arn        = "arn:aws:iam::123456789012:user/test"
-    }
-  }
-  mock_data "aws_region" {
-    defaults = {
-      name = "eu-west-1"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition  = "aws"
-      dns_suffix = "amazonaws.com"
-    }
-  }
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/ecomm-test-glue-curate-events"
-    }
-  }
-  mock_resource "aws_glue_catalog_database" {
-    defaults = {
-      arn = "arn:aws:glue:eu-west-1:123456789012:database/ecomm_test"
-    }
-  }
-  mock_resource "aws_glue_catalog_table" {
-    defaults = {
-      arn = "arn:aws:glue:eu-west-1:123456789012:table/ecomm_test/events"
-    }
-  }
-  mock_resource "aws_glue_job" {
-    defaults = {
-      arn = "arn:aws:glue:eu-west-1:123456789012:job/ecomm-test-curate-events"
-    }
-  }
-  mock_resource "aws_glue_trigger" {
-    defaults = {
-      arn = "arn:aws:glue:eu-west-1:123456789012:trigger/ecomm-test-curate-events-schedule"
-    }
-  }
-  mock_resource "aws_glue_data_quality_ruleset" {
-    defaults = {
-      arn = "arn:aws:glue:eu-west-1:123456789012:dataQualityRuleset/ecomm-test-events-contract"
-    }
-  }
+  source          = "../../mocks/aws"
 }
 
 variables {

@@ -1,48 +1,6 @@
 mock_provider "aws" {
   override_during = plan
-
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-      arn        = "arn:aws:iam::123456789012:user/test"
-    }
-  }
-  mock_data "aws_region" {
-    defaults = {
-      name = "eu-west-1"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition  = "aws"
-      dns_suffix = "amazonaws.com"
-    }
-  }
-  mock_resource "aws_kinesis_stream" {
-    defaults = {
-      arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/ecomm-test-events"
-    }
-  }
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/ecomm-test-firehose-events"
-    }
-  }
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/kinesisfirehose/ecomm-test-events-to-raw"
-    }
-  }
-  mock_resource "aws_kinesis_firehose_delivery_stream" {
-    defaults = {
-      arn = "arn:aws:firehose:eu-west-1:123456789012:deliverystream/ecomm-test-events-to-raw"
-    }
-  }
+  source          = "../../mocks/aws"
 }
 
 variables {

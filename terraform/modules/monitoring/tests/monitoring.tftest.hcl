@@ -1,21 +1,7 @@
 # Plan-mode tests of the monitoring module against a mocked provider.
 
 mock_provider "aws" {
-  mock_data "aws_region" {
-    defaults = {
-      name = "eu-west-1"
-    }
-  }
-  mock_resource "aws_cloudwatch_metric_alarm" {
-    defaults = {
-      arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:test"
-    }
-  }
-  mock_resource "aws_cloudwatch_event_rule" {
-    defaults = {
-      arn = "arn:aws:events:eu-west-1:123456789012:rule/test"
-    }
-  }
+  source = "../../mocks/aws"
 }
 
 variables {

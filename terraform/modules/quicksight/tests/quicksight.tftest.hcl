@@ -1,21 +1,7 @@
 # Plan-mode tests of the quicksight module against a mocked provider.
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
-  mock_resource "aws_quicksight_data_source" {
-    defaults = {
-      arn = "arn:aws:quicksight:eu-west-1:123456789012:datasource/ecomm-test-athena"
-    }
-  }
-  mock_resource "aws_quicksight_data_set" {
-    defaults = {
-      arn = "arn:aws:quicksight:eu-west-1:123456789012:dataset/ecomm-test"
-    }
-  }
+  source = "../../mocks/aws"
 }
 
 variables {

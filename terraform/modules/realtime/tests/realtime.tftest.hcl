@@ -1,72 +1,7 @@
 # Plan-mode tests of the realtime module against a mocked provider (offline, no credentials).
 
 mock_provider "aws" {
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
-  mock_data "aws_region" {
-    defaults = {
-      name = "eu-west-1"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
-  mock_resource "aws_kinesis_stream" {
-    defaults = {
-      arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/test-anomalies"
-    }
-  }
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/test-role"
-    }
-  }
-  mock_resource "aws_lambda_function" {
-    defaults = {
-      arn = "arn:aws:lambda:eu-west-1:123456789012:function:test-alerting"
-    }
-  }
-  mock_resource "aws_sqs_queue" {
-    defaults = {
-      arn = "arn:aws:sqs:eu-west-1:123456789012:test-alerting-dlq"
-      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/test-alerting-dlq"
-    }
-  }
-  mock_resource "aws_dynamodb_table" {
-    defaults = {
-      arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/test-offenders"
-    }
-  }
-  mock_resource "aws_sns_topic" {
-    defaults = {
-      arn = "arn:aws:sns:eu-west-1:123456789012:test-alerts"
-    }
-  }
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/test"
-    }
-  }
-  mock_resource "aws_cloudwatch_log_stream" {
-    defaults = {
-      arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/test:log-stream:application"
-    }
-  }
-  mock_resource "aws_kinesisanalyticsv2_application" {
-    defaults = {
-      arn = "arn:aws:kinesisanalytics:eu-west-1:123456789012:application/test-anomaly-rules"
-    }
-  }
+  source = "../../mocks/aws"
 }
 
 variables {
