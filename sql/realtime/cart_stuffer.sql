@@ -24,21 +24,11 @@ FROM (
     user_id,
     COUNT(*) FILTER (WHERE event_type = 'cart') AS adds,
     COUNT(*) FILTER (WHERE event_type = 'purchase') AS purchases,
-    '[' || FIRST_VALUE(CASE WHEN event_type = 'cart' THEN JSON_OBJECT(
-      'event_time' VALUE DATE_FORMAT(event_time, 'yyyy-MM-dd''T''HH:mm:ss''Z'''),
-      'event_type' VALUE event_type,
-      'product_id' VALUE product_id,
-      'user_id' VALUE user_id,
-      'user_session' VALUE user_session) END)
-    || ',' || LAST_VALUE(CASE WHEN event_type = 'cart' THEN JSON_OBJECT(
-      'event_time' VALUE DATE_FORMAT(event_time, 'yyyy-MM-dd''T''HH:mm:ss''Z'''),
-      'event_type' VALUE event_type,
-      'product_id' VALUE product_id,
-      'user_id' VALUE user_id,
-      'user_session' VALUE user_session) END) || ']' AS samples
+    '[' || FIRST_VALUE(CASE WHEN event_type = 'cart' THEN sample END)
+    || ',' || LAST_VALUE(CASE WHEN event_type = 'cart' THEN sample END) || ']' AS samples
   FROM TABLE(
     TUMBLE(
-      TABLE events, DESCRIPTOR(event_time), INTERVAL '${cart_stuffer_window_seconds}' SECOND(6)))
+      TABLE actions, DESCRIPTOR(event_time), INTERVAL '${cart_stuffer_window_seconds}' SECOND(6)))
   WHERE event_type IN ('cart', 'purchase')
   GROUP BY window_start, window_end, user_id
 )

@@ -21,19 +21,8 @@ FROM (
     window_end,
     user_id,
     COUNT(DISTINCT product_id) AS products,
-    '[' || FIRST_VALUE(JSON_OBJECT(
-      'event_time' VALUE DATE_FORMAT(event_time, 'yyyy-MM-dd''T''HH:mm:ss''Z'''),
-      'event_type' VALUE event_type,
-      'product_id' VALUE product_id,
-      'user_id' VALUE user_id,
-      'user_session' VALUE user_session))
-    || ',' || LAST_VALUE(JSON_OBJECT(
-      'event_time' VALUE DATE_FORMAT(event_time, 'yyyy-MM-dd''T''HH:mm:ss''Z'''),
-      'event_type' VALUE event_type,
-      'product_id' VALUE product_id,
-      'user_id' VALUE user_id,
-      'user_session' VALUE user_session)) || ']' AS samples
-  FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(event_time), INTERVAL '1' MINUTE))
+    '[' || FIRST_VALUE(sample) || ',' || LAST_VALUE(sample) || ']' AS samples
+  FROM TABLE(TUMBLE(TABLE actions, DESCRIPTOR(event_time), INTERVAL '1' MINUTE))
   WHERE event_type = 'view'
   GROUP BY window_start, window_end, user_id
 )

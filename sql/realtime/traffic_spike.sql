@@ -6,8 +6,8 @@
 -- between night and evening and a fixed threshold would either sleep all night or page every
 -- evening. No verdict until 6 previous windows exist (a minute of history), and the window must
 -- also hold at least ${traffic_spike_min_events} actions so that a quiet night's jump from 3 to
--- 15 events pages nobody. Same-second checkout / cart-clearing bursts count once per
--- (user, event_type, second), as in the flood rule.
+-- 15 events pages nobody. Same-second checkout / cart-clearing bursts of a user count once
+-- (their shared `burst_key`, see _actions.sql), as in the flood rule.
 --
 -- Stage 1 is a tumbling window aggregation; stage 2 an OVER aggregation on its window_time (a
 -- time attribute), ROWS 30 PRECEDING (the current row is subtracted back out). Flink emits no
@@ -34,25 +34,9 @@ FROM (
       window_start,
       window_end,
       window_time,
-      COUNT(*) FILTER (WHERE event_type NOT IN ('purchase', 'remove_from_cart'))
-        + COUNT(DISTINCT CASE
-            WHEN event_type IN ('purchase', 'remove_from_cart')
-            THEN CAST(user_id AS STRING) || '|' || event_type || '@'
-              || DATE_FORMAT(event_time, 'yyyy-MM-dd HH:mm:ss')
-          END) AS total,
-      '[' || FIRST_VALUE(JSON_OBJECT(
-        'event_time' VALUE DATE_FORMAT(event_time, 'yyyy-MM-dd''T''HH:mm:ss''Z'''),
-        'event_type' VALUE event_type,
-        'product_id' VALUE product_id,
-        'user_id' VALUE user_id,
-        'user_session' VALUE user_session))
-      || ',' || LAST_VALUE(JSON_OBJECT(
-        'event_time' VALUE DATE_FORMAT(event_time, 'yyyy-MM-dd''T''HH:mm:ss''Z'''),
-        'event_type' VALUE event_type,
-        'product_id' VALUE product_id,
-        'user_id' VALUE user_id,
-        'user_session' VALUE user_session)) || ']' AS samples
-    FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(event_time), INTERVAL '10' SECOND))
+      COUNT(*) FILTER (WHERE burst_key IS NULL) + COUNT(DISTINCT burst_key) AS total,
+      '[' || FIRST_VALUE(sample) || ',' || LAST_VALUE(sample) || ']' AS samples
+    FROM TABLE(TUMBLE(TABLE actions, DESCRIPTOR(event_time), INTERVAL '10' SECOND))
     GROUP BY window_start, window_end, window_time
   )
   WINDOW w AS (ORDER BY window_time ROWS BETWEEN 30 PRECEDING AND CURRENT ROW)
