@@ -8,13 +8,15 @@ tests/flink/test_rules_conformance.py as:
 The manifest names flink/main.py, the rule folder and the cases; each case is one input file
 (JSON lines in the event contract) and one set of runtime properties. Every case runs as its
 own Flink job, one after the other in this one process, so the JVM starts once. The tables,
-the placeholder substitution and the statement set are flink/main.py's (`plan_job`): only the
-connector options differ from Managed Flink (filesystem instead of Kinesis). Prints one JSON
-line per case with its wall time, for the test's report.
+the placeholder substitution and the job submission are flink/main.py's (`plan_job`, `run`):
+only the connector options differ from Managed Flink (filesystem instead of Kinesis), and the
+table config adds what makes a test run deterministic. Prints one JSON line per case with its
+wall time, for the test's report.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import sys
@@ -46,24 +48,15 @@ def _load_app(main_py: Path) -> ModuleType:
 
 
 def _run_case(app: ModuleType, sql_dir: Path, case: dict) -> None:
-    from pyflink.table import EnvironmentSettings, TableEnvironment
-
     plan = app.plan_job(
         case["properties"],
         sql_dir,
         source_options={"connector": "filesystem", "path": case["events"], **_JSON_FORMAT},
         sink_options={"connector": "filesystem", "path": case["out"], **_JSON_FORMAT},
     )
-    table_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
-    config = table_env.get_config()
-    for key, value in {**plan.table_config, **_DETERMINISTIC}.items():
-        config.set(key, value)
-    for statement in [*plan.ddl, *plan.setup]:
-        table_env.execute_sql(statement)
-    statement_set = table_env.create_statement_set()
-    for statement in plan.inserts:
-        statement_set.add_insert_sql(statement)
-    statement_set.execute().wait()
+    # The job is submitted by the application's own `run`, so the test covers it too.
+    plan = dataclasses.replace(plan, table_config={**plan.table_config, **_DETERMINISTIC})
+    app.run(plan, wait=True)
 
 
 def main(argv: list[str]) -> int:
