@@ -20,6 +20,7 @@ from typing import Any
 
 from ecomm_cli import kpl
 from ecomm_cli.delivery import prefixes
+from ecomm_cli.kinesis_shards import list_shards
 from ecomm_cli.shard_checkpoint import ShardCheckpoint
 
 
@@ -106,14 +107,7 @@ class DeliveryRunner:
             self.checkpoint.save(shard_id, buffer.last_sequence)
 
     def _shard_ids(self) -> list[str]:
-        shards: list[str] = []
-        args: dict[str, Any] = {"StreamName": self.target.stream_name}
-        while True:
-            page = self.kinesis.list_shards(**args)
-            shards += [s["ShardId"] for s in page["Shards"]]
-            if not page.get("NextToken"):
-                return shards
-            args = {"NextToken": page["NextToken"]}
+        return [s["ShardId"] for s in list_shards(self.kinesis, self.target.stream_name)]
 
     def deliver_shard(
         self,

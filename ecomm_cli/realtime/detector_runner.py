@@ -33,6 +33,8 @@ from ecomm_cli import kpl
 from ecomm_cli.console import EcommError
 from ecomm_cli.detect import Alert, Detector, Event, Thresholds, event_from_contract
 from ecomm_cli.detect.rules import MINUTE_SECONDS, TRAFFIC_SPIKE_WINDOW_SECONDS
+from ecomm_cli.kinesis_shards import list_shards
+from ecomm_cli.realtime import polling
 from ecomm_cli.shard_checkpoint import ShardCheckpoint
 
 # Terraform `rules` keys that configure the Flink source, not a rule (no Thresholds field).
@@ -195,14 +197,7 @@ class DetectorRunner:
     # -- reading -------------------------------------------------------------------------
 
     def _shard_ids(self) -> list[str]:
-        shards: list[str] = []
-        args: dict[str, Any] = {"StreamName": self.target.events_stream}
-        while True:
-            page = self.kinesis.list_shards(**args)
-            shards += [s["ShardId"] for s in page["Shards"]]
-            if not page.get("NextToken"):
-                return shards
-            args = {"NextToken": page["NextToken"]}
+        return [s["ShardId"] for s in list_shards(self.kinesis, self.target.events_stream)]
 
     def _open(self, shard_id: str) -> _Shard:
         args: dict[str, Any] = {"StreamName": self.target.events_stream, "ShardId": shard_id}
@@ -416,18 +411,17 @@ class DetectorRunner:
         shard iterators only move after a successful read and unsent alerts stay queued, so
         the next pass retries exactly what failed. `on_error` is told about each failure.
         """
-        failures = 0
-        while not should_stop():
-            try:
-                read = self.poll_once()
-            except (BotoCoreError, ClientError, DetectorRunnerError) as exc:
-                failures += 1
-                self.report.transient_errors += 1
-                if on_error is not None:
-                    on_error(exc)
-                time.sleep(min(poll_seconds * 2**failures, 5.0))
-                continue
-            failures = 0
-            if not read:
-                time.sleep(poll_seconds)
+
+        def failed(exc: Exception) -> None:
+            self.report.transient_errors += 1
+            if on_error is not None:
+                on_error(exc)
+
+        polling.follow(
+            self.poll_once,
+            should_stop,
+            poll_seconds,
+            (BotoCoreError, ClientError, DetectorRunnerError),
+            failed,
+        )
         return self.report

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ecomm_cli.kinesis_shards import list_shards
+
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
@@ -211,8 +213,7 @@ class EventSourceMappingRunner:
         self.iterators: dict[str, str | None] = {}
 
     def _shards(self) -> list[str]:
-        shards = self.kinesis.list_shards(StreamName=self.stream_name)["Shards"]
-        return [s["ShardId"] for s in shards]
+        return [s["ShardId"] for s in list_shards(self.kinesis, self.stream_name)]
 
     def poll_once(self) -> int:
         """One pass over every shard; returns how many records were handed to the function."""

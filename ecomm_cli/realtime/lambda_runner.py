@@ -18,7 +18,6 @@ import importlib
 import logging
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecomm_cli.console import EcommError
+from ecomm_cli.realtime import polling
 from ecomm_cli.realtime.event_source_mapping import (
     BatchInvoker,
     EventSourceMappingRunner,
@@ -244,17 +244,7 @@ def follow(
     iterator until its batch is handled, so nothing is skipped (a retried batch may reach the
     function twice, as on AWS; its conditional writes absorb that).
     """
-    failures = 0
-    while not should_stop():
-        try:
-            handled = runner.poll_once()
-        except (BotoCoreError, ClientError) as exc:
-            failures += 1
-            if on_error is not None:
-                on_error(exc)
-            time.sleep(min(poll_seconds * 2**failures, 5.0))
-            continue
-        failures = 0
-        if not handled:
-            time.sleep(poll_seconds)
+    polling.follow(
+        runner.poll_once, should_stop, poll_seconds, (BotoCoreError, ClientError), on_error
+    )
     return runner.invoker.report

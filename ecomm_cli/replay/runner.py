@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecomm_cli import contract
+from ecomm_cli.kinesis_shards import list_shards
 from ecomm_cli.replay import sources
 from ecomm_cli.replay.batching import too_large
 from ecomm_cli.replay.checkpoint import Ledger
@@ -199,15 +200,7 @@ def replay(
 
 def _shard_map(client: Any, stream: str) -> ShardMap:
     try:
-        shards: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"StreamName": stream}
-        while True:
-            page = client.list_shards(**kwargs)
-            shards.extend(page["Shards"])
-            token = page.get("NextToken")
-            if not token:
-                break
-            kwargs = {"NextToken": token}
+        shards = list_shards(client, stream)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code == "ResourceNotFoundException":
