@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ecomm_cli import aws_clients
+from ecomm_cli import aws_clients, environments
 from ecomm_cli.local import stack
 from ecomm_cli.realtime.detector_runner import DetectorTarget
 from ecomm_cli.settings import PROJECT_ROOT, Settings
@@ -145,7 +145,7 @@ def main() -> int:
     if not stack.is_up(settings):
         print("error: the local stack is not running (run `ecomm local up` first)", file=sys.stderr)
         return 2
-    outputs = settings.outputs()
+    outputs = environments.outputs(settings)
     target = DetectorTarget.from_outputs(outputs)
     thresholds = target.thresholds
     budget = thresholds.flood_window_seconds + thresholds.watermark_seconds + 5

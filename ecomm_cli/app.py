@@ -12,8 +12,8 @@ from ecomm_cli.console import EcommError, fail
 
 
 class EcommGroup(TyperGroup):
-    """Root command group: an expected failure anywhere below becomes one line and exit 2,
-    Ctrl-C one line and exit 130."""
+    """Root command group: an expected failure anywhere below (ours, or an AWS SDK error such
+    as expired credentials) becomes one line and exit 2, Ctrl-C one line and exit 130."""
 
     def invoke(self, ctx: Any) -> Any:  # click's Context, vendored by typer
         try:
@@ -23,6 +23,14 @@ class EcommGroup(TyperGroup):
         except KeyboardInterrupt:
             # Commands that start something (local up, demo, replay) stop it before this.
             fail("interrupted", code=130)
+        except Exception as exc:
+            # Loaded only on this path, so `ecomm --version` does not import botocore.
+            from ecomm_cli.aws_clients import aws_error
+
+            known = aws_error(exc)
+            if known is None:
+                raise
+            fail(known.message, known.hint, known.code)
 
 
 app = typer.Typer(

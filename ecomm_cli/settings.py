@@ -14,6 +14,9 @@ from typing import Any
 # The repository root: terraform/, sql/, glue/, lambdas/ and flink/ are read from here.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("local", "dev", "prod")
+# The state bucket's own Terraform root (terraform/bootstrap), applied once per account by
+# `ecomm bootstrap`; not an environment a command can be pointed at.
+BOOTSTRAP = "bootstrap"
 DEFAULT_REGION = "eu-west-1"
 
 
@@ -66,6 +69,9 @@ class Settings:
 
     @property
     def environment_dir(self) -> Path:
+        """The Terraform root of the environment (terraform/bootstrap for `ecomm bootstrap`)."""
+        if self.env == BOOTSTRAP:
+            return self.terraform_dir / "bootstrap"
         return self.terraform_dir / "environments" / self.env
 
     @property
@@ -88,7 +94,10 @@ class Settings:
         return self.local_dir / "stack.json"
 
     def stack(self) -> dict[str, Any] | None:
-        """The running local stack's record (endpoint, pid, terraform outputs), if any."""
+        """The local stack's record (endpoint, pid, terraform outputs), if any.
+
+        Commands read outputs through `ecomm_cli.environments.outputs`, never from here.
+        """
         try:
             return dict(json.loads(self.stack_file.read_text()))
         except (FileNotFoundError, json.JSONDecodeError):
@@ -103,8 +112,3 @@ class Settings:
             if stack:
                 return str(stack["endpoint_url"])
         return None
-
-    def outputs(self) -> dict[str, Any]:
-        """Terraform outputs of the local stack (plain values), empty when it is not up."""
-        stack = self.stack() or {}
-        return dict(stack.get("outputs", {}))

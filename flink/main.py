@@ -122,6 +122,9 @@ class JobSettings:
     idle_timeout_seconds: int
     # Where a fresh job starts reading; a restart from a snapshot resumes where it was.
     source_init_position: str = "LATEST"
+    # The enhanced fan-out consumer Terraform registers for the job (None: polling, which the
+    # 5.0 source does without pause, taking the reads Firehose needs: AWS always sets one).
+    events_consumer_name: str | None = None
 
 
 def _whole_seconds(properties: Mapping[str, str], name: str, low: int, high: int) -> int:
@@ -156,6 +159,7 @@ def job_settings(properties: Mapping[str, str]) -> JobSettings:
         watermark_seconds=_whole_seconds(properties, "watermark_seconds", 0, 300),
         idle_timeout_seconds=_whole_seconds(properties, "idle_timeout_seconds", 1, 3600),
         source_init_position=position,
+        events_consumer_name=properties.get("events_consumer_name") or None,
     )
 
 
@@ -278,12 +282,26 @@ _JSON_FORMAT = {"format": "json", "json.timestamp-format.standard": "ISO-8601"}
 
 
 def kinesis_source_options(settings: JobSettings) -> dict[str, str]:
-    """Options of the Kinesis SQL connector (flink-connector-aws 5.x) for the source."""
+    """Options of the Kinesis SQL connector (flink-connector-aws 5.x) for the source.
+
+    With a consumer name the source reads through that enhanced fan-out consumer, which
+    Terraform owns (SELF_MANAGED: the job neither registers nor deregisters it).
+    """
+    efo = (
+        {
+            "source.reader.type": "EFO",
+            "source.efo.consumer.name": settings.events_consumer_name,
+            "source.efo.lifecycle": "SELF_MANAGED",
+        }
+        if settings.events_consumer_name
+        else {}
+    )
     return {
         "connector": "kinesis",
         "stream.arn": settings.events_stream_arn,
         "aws.region": settings.aws_region,
         "source.init.position": settings.source_init_position,
+        **efo,
         **_JSON_FORMAT,
     }
 

@@ -9,6 +9,8 @@ Arguments (Glue style, `--name value`):
   --quarantine_path  quarantine root; written as `batch=<source>/*.json.gz`
   --csv_path         optional: REES46 CSV file(s) to backfill along with the raw zone
   --ingest_from      optional YYYY-MM-DD: read only raw partitions from that ingest date on
+  --metric_namespace optional: at the end of a successful run, publish the CurationSucceeded
+                     heartbeat (and CuratedRows) there; the platform's alarm watches it
 
 Incremental runs never replace a day with part of its data: every `event_date` touched by the
 rows read is rebuilt as the exact-deduplicated union of the rows read and the rows already
@@ -485,9 +487,35 @@ def _write_quarantine(rejects: DataFrame, quarantine_path: str) -> None:
     )
 
 
+# Heartbeat ------------------------------------------------------------------------------------
+HEARTBEAT_METRIC = "CurationSucceeded"
+HEARTBEAT_DATASET = "events"
+
+
+def publish_heartbeat(cloudwatch: Any, namespace: str, counts: CurationCounts) -> None:
+    """Tell CloudWatch a run succeeded (value 1) and how many rows the touched days hold.
+
+    Called only after a run completed: the alarm fires when this has not happened for its
+    window, whatever the age of the events themselves (a replay of old data is not staleness).
+    """
+    dimensions = [{"Name": "Dataset", "Value": HEARTBEAT_DATASET}]
+    cloudwatch.put_metric_data(
+        Namespace=namespace,
+        MetricData=[
+            {"MetricName": HEARTBEAT_METRIC, "Dimensions": dimensions, "Value": 1, "Unit": "Count"},
+            {
+                "MetricName": "CuratedRows",
+                "Dimensions": dimensions,
+                "Value": counts.curated_rows,
+                "Unit": "Count",
+            },
+        ],
+    )
+
+
 # Entry point ----------------------------------------------------------------------------------
 REQUIRED_ARGS = ("raw_path", "curated_path", "quarantine_path")
-OPTIONAL_ARGS = ("csv_path", "ingest_from")
+OPTIONAL_ARGS = ("csv_path", "ingest_from", "metric_namespace")
 
 
 def parse_args(argv: Sequence[str]) -> dict[str, str | None]:
@@ -536,6 +564,10 @@ def main(argv: Sequence[str] | None = None) -> CurationCounts:
     )
     if job is not None:
         job.commit()
+    if args["metric_namespace"]:
+        import boto3  # on Glue; imported late so a local run needs no AWS
+
+        publish_heartbeat(boto3.client("cloudwatch"), args["metric_namespace"], counts)
     return counts
 
 

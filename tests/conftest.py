@@ -52,6 +52,7 @@ _E2E_ORDER = [
     "test_realtime_local.py",
     "test_batch_real_data.py",
     "test_demo.py",
+    "test_permissions.py",
     "test_readme_commands.py",
 ]
 
@@ -87,11 +88,14 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     End-to-end tests share it (the apply takes about a minute); it is stopped at the end.
     Tests that use it must set ECOMM_STATE_DIR to `settings.state_dir` (see `use_stack`).
     """
-    from ecomm_cli.local import stack
+    from ecomm_cli.local import call_log, stack
 
     state = tmp_path_factory.mktemp("local-stack")
     saved = os.environ.get("ECOMM_STATE_DIR")
     os.environ["ECOMM_STATE_DIR"] = str(state)
+    # Every call the run's e2e tests make is logged for the permission check
+    # (tests/e2e/test_permissions.py).
+    os.environ[call_log.ENV_VAR] = str(state / "emulator-calls.jsonl")
     os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
     settings = Settings.load(env="local", state_dir=state)
     try:
@@ -100,6 +104,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         yield settings
     finally:
         stack.down(settings)
+        os.environ.pop(call_log.ENV_VAR, None)
         if saved is None:
             os.environ.pop("ECOMM_STATE_DIR", None)
         else:

@@ -15,7 +15,7 @@ import typer
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.table import Table
 
-from ecomm_cli import aws_clients
+from ecomm_cli import aws_clients, environments
 from ecomm_cli.alerts.sources import read_alarms, read_offenders
 from ecomm_cli.alerts.status import (
     AlertsError,
@@ -25,9 +25,9 @@ from ecomm_cli.alerts.status import (
     parse_duration,
     recent_offenders,
 )
-from ecomm_cli.console import EXIT_FINDINGS, EcommError, console, fail
+from ecomm_cli.console import EXIT_FINDINGS, console, fail
 from ecomm_cli.options import EnvOption
-from ecomm_cli.settings import ENVIRONMENTS, Settings
+from ecomm_cli.settings import Settings
 
 app = typer.Typer(help="Offenders found by the real-time rules, and the platform's alarms.")
 
@@ -48,17 +48,6 @@ def _group() -> None:
     """Offenders found by the real-time rules, and the platform's alarms."""
 
 
-def _outputs(settings: Settings) -> dict[str, Any]:
-    if settings.env == "local":
-        outputs = settings.outputs()
-        if not outputs:
-            raise EcommError("the local stack is not running", hint="run `ecomm local up` first")
-        return outputs
-    from ecomm_cli.infra import terraform
-
-    return terraform.outputs(settings)
-
-
 def _aws_failure(exc: Exception, settings: Settings) -> NoReturn:
     where = settings.resolved_endpoint() or f"AWS ({settings.region})"
     # botocore messages are one line already; keep only the first in case of a long one.
@@ -66,10 +55,8 @@ def _aws_failure(exc: Exception, settings: Settings) -> NoReturn:
 
 
 def _load(settings: Settings, with_alarms: bool) -> tuple[list[Offender], list[Any]]:
-    outputs = _outputs(settings)
-    table = outputs.get("offenders_table")
-    if not table:
-        raise EcommError("the stack has no offenders_table output", hint="apply it again")
+    settings, outputs = environments.resolve(settings, require=["offenders_table", "name_prefix"])
+    table = outputs["offenders_table"]
     try:
         offenders = read_offenders(
             aws_clients.client("dynamodb", settings, max_attempts=2), str(table)
@@ -77,7 +64,7 @@ def _load(settings: Settings, with_alarms: bool) -> tuple[list[Offender], list[A
         alarms = (
             read_alarms(
                 aws_clients.client("cloudwatch", settings, max_attempts=2),
-                str(outputs.get("name_prefix") or f"ecomm-{settings.env}"),
+                str(outputs["name_prefix"]),
             )
             if with_alarms
             else []
@@ -85,12 +72,6 @@ def _load(settings: Settings, with_alarms: bool) -> tuple[list[Offender], list[A
     except (BotoCoreError, ClientError) as exc:
         _aws_failure(exc, settings)
     return offenders, alarms
-
-
-def _settings(env: str) -> Settings:
-    if env not in ENVIRONMENTS:
-        fail(f"unknown environment {env!r}", f"one of {', '.join(ENVIRONMENTS)}")
-    return Settings.load(env=env)
 
 
 def _offenders_table(offenders: list[Offender], title: str) -> Table:
@@ -117,7 +98,7 @@ def check(
         window = parse_duration(since)
     except AlertsError as exc:
         fail(str(exc), "e.g. --since 15m")
-    settings = _settings(env)
+    settings = environments.settings_for(env)
     now = datetime.now(UTC)
     offenders, alarms = _load(settings, with_alarms=True)
     try:
@@ -161,7 +142,7 @@ def list_offenders(
         cutoff = datetime.now(UTC) - parse_duration(since) if since else None
     except AlertsError as exc:
         fail(str(exc), "e.g. --since 2d")
-    settings = _settings(env)
+    settings = environments.settings_for(env)
     offenders, _ = _load(settings, with_alarms=False)
     try:
         history = recent_offenders(offenders, cutoff)[:limit]

@@ -33,12 +33,26 @@ def _version_of(cmd: list[str]) -> str | None:
     return text.splitlines()[0] if proc.returncode == 0 and text else None
 
 
+def terraform_check(binary: str) -> Check:
+    """The Terraform found, against the minimum every root's versions.tf requires."""
+    version = terraform.version_of(binary)
+    needed = f">= {terraform.MINIMUM_VERSION}"
+    if version is None:
+        return Check("terraform", "fail", f"{binary} does not report its version")
+    if not terraform.at_least(version, terraform.MINIMUM_VERSION):
+        return Check(
+            "terraform",
+            "fail",
+            f"{version} at {binary}: the project needs {needed} (S3 lock file, test mocks)",
+        )
+    return Check("terraform", "ok", f"{version} ({needed} needed)")
+
+
 def run_checks(settings: Settings) -> list[Check]:
     """Every readiness check, computed before anything is printed."""
     checks: list[Check] = []
     try:
-        tf = terraform.terraform_binary()
-        checks.append(Check("terraform", "ok", _version_of([tf, "version"]) or tf))
+        checks.append(terraform_check(terraform.terraform_binary()))
     except EcommError as exc:
         checks.append(Check("terraform", "fail", exc.message))
     mirror = provider_mirror.find_mirror(settings)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from ecomm_cli.console import EXIT_FINDINGS, EcommError, console, err_console, fail
+from ecomm_cli.environments import resolve, settings_for
 from ecomm_cli.etl.local_runner import run_local_job
-from ecomm_cli.options import FormatOption, OutputFormat
+from ecomm_cli.options import EnvOption, FormatOption, OutputFormat
 from ecomm_cli.settings import Settings
 
 app = typer.Typer(help="Batch ETL: raw zone to curated Parquet.", no_args_is_help=True)
@@ -30,7 +32,7 @@ def run(
         typer.Option(
             "--local/--glue",
             help="Run the script on a local Spark session over the local lake, or start the "
-            "Glue job. Default: local when ECOMM_ENV=local.",
+            "Glue job. Default: local in the local environment, Glue in dev and prod.",
             show_default=False,
         ),
     ] = None,
@@ -47,9 +49,10 @@ def run(
         typer.Option("--job-name", envvar="ECOMM_GLUE_JOB", help="Glue job name (AWS runs)."),
     ] = None,
     output: FormatOption = OutputFormat.table,
+    env: EnvOption = "local",
 ) -> None:
     """Clean, type, deduplicate and partition the raw events; rejects go to quarantine."""
-    settings = Settings.load()
+    settings = settings_for(env)
     if local is None:
         local = settings.env == "local"
     if local:
@@ -63,7 +66,12 @@ def _run_local(
 ) -> None:
     started = time.perf_counter()
     try:
-        counts = run_local_job(settings.lake_dir, csv_path=csv, ingest_from=ingest_from)
+        counts = run_local_job(
+            settings.lake_dir,
+            csv_path=csv,
+            ingest_from=ingest_from,
+            heartbeat=_local_heartbeat(settings),
+        )
     except EcommError as exc:
         fail(exc.message, exc.hint, exc.code)
     seconds = time.perf_counter() - started
@@ -95,16 +103,31 @@ def _run_local(
         )
 
 
+def _local_heartbeat(settings: Settings) -> Callable[[Any, Any], None] | None:
+    """On a running local stack, a successful run reports CurationSucceeded to the emulator's
+    CloudWatch as the Glue job does on AWS (signed as the Glue component)."""
+    from ecomm_cli.local import stack
+
+    if settings.env != "local" or not stack.is_up(settings):
+        return None
+    namespace = str(resolve(settings, require=["metric_namespace"])[1]["metric_namespace"])
+    from ecomm_cli.aws_clients import client
+
+    cloudwatch = client("cloudwatch", settings, component="glue", max_attempts=2)
+    return lambda job, counts: job.publish_heartbeat(cloudwatch, namespace, counts)
+
+
 def _run_glue(
     settings: Settings, job_name: str | None, ingest_from: str | None, output: OutputFormat
 ) -> None:
     from ecomm_cli.aws_clients import client
     from ecomm_cli.etl.glue_runner import run_glue_job
 
-    name = job_name or settings.outputs().get("glue_job_name")
-    if not name:
-        fail("the Glue job name is not known", "pass --job-name or set ECOMM_GLUE_JOB")
     arguments = {"--ingest_from": ingest_from} if ingest_from else {}
+    if not job_name:
+        settings, outputs = resolve(settings, require=["glue_job_name"])
+        job_name = str(outputs["glue_job_name"])
+    name = job_name
     try:
         result = run_glue_job(
             client("glue", settings),

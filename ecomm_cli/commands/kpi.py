@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 
 from ecomm_cli.console import EcommError, console, err_console, fail
+from ecomm_cli.environments import settings_for
 from ecomm_cli.kpi import catalog
 from ecomm_cli.kpi.engines import Engine
-from ecomm_cli.options import FormatOption, OutputFormat
-from ecomm_cli.settings import Settings
+from ecomm_cli.options import EnvOption, FormatOption, OutputFormat
 
 app = typer.Typer(
     help="Business KPIs from sql/kpi/: DuckDB over the local lake, or Athena on AWS.",
@@ -37,7 +37,7 @@ EngineOption = Annotated[
     typer.Option(
         "--engine",
         envvar="ECOMM_KPI_ENGINE",
-        help="athena or local (DuckDB). Default: local when ECOMM_ENV=local, else athena.",
+        help="athena or local (DuckDB). Default: local in the local environment, else athena.",
     ),
 ]
 WorkgroupOption = Annotated[
@@ -63,14 +63,15 @@ def _run(
     output: OutputFormat,
     workgroup: str | None,
     database: str | None,
+    env: str,
 ) -> None:
     # Engines, sqlglot and the renderers load only when a KPI runs: `ecomm --help` stays fast.
     from ecomm_cli.kpi.parameters import KpiParameters
     from ecomm_cli.kpi.render import run_summary, to_csv, to_json, to_table
     from ecomm_cli.kpi.runner import default_engine, run_kpis
 
-    settings = Settings.load()
     try:
+        settings = settings_for(env)
         parameters = KpiParameters.from_options(from_date, to_date, top, hours, min_views)
         chosen = engine or default_engine(settings)
         results = run_kpis(
@@ -101,6 +102,7 @@ def _kpi_command(name: str) -> Callable[..., None]:
         output: FormatOption = OutputFormat.table,
         workgroup: WorkgroupOption = None,
         database: DatabaseOption = None,
+        env: EnvOption = "local",
     ) -> None:
         _run(
             [name],
@@ -114,6 +116,7 @@ def _kpi_command(name: str) -> Callable[..., None]:
             output=output,
             workgroup=workgroup,
             database=database,
+            env=env,
         )
 
     return command
@@ -171,6 +174,7 @@ def all_kpis(
     output: FormatOption = OutputFormat.table,
     workgroup: WorkgroupOption = None,
     database: DatabaseOption = None,
+    env: EnvOption = "local",
 ) -> None:
     """Every KPI with the same options (JSON: an object of row lists by KPI name)."""
     _run(
@@ -185,6 +189,7 @@ def all_kpis(
         output=output,
         workgroup=workgroup,
         database=database,
+        env=env,
     )
 
 

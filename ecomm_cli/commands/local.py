@@ -8,6 +8,7 @@ from collections.abc import Callable
 import typer
 from rich.table import Table
 
+from ecomm_cli import environments
 from ecomm_cli.console import EcommError, console, err_console
 from ecomm_cli.local import stack
 from ecomm_cli.settings import Settings
@@ -73,7 +74,7 @@ def deliver(
     from ecomm_cli.shard_checkpoint import ShardCheckpoint
 
     settings = stack.running(Settings.load(env="local"))
-    outputs = settings.outputs()
+    outputs = environments.outputs(settings)
     target = DeliveryTarget(
         zone_dir=settings.lake_dir / "raw",
         prefix=str(outputs["raw_prefix"]),
@@ -81,7 +82,7 @@ def deliver(
         buffer_seconds=float(outputs.get("firehose_buffering_interval_seconds") or 60),
     )
     runner = DeliveryRunner(
-        aws_clients.client("kinesis", settings),
+        aws_clients.client("kinesis", settings, component="firehose"),
         target,
         ShardCheckpoint(settings.local_dir / "checkpoints" / "delivery.json"),
     )
@@ -128,9 +129,9 @@ def detector(
     from ecomm_cli.shard_checkpoint import ShardCheckpoint
 
     settings = stack.running(Settings.load(env="local"))
-    target = DetectorTarget.from_outputs(settings.outputs())
+    target = DetectorTarget.from_outputs(environments.outputs(settings))
     runner = DetectorRunner(
-        aws_clients.client("kinesis", settings),
+        aws_clients.client("kinesis", settings, component="flink"),
         target,
         ShardCheckpoint(settings.local_dir / "checkpoints" / "detector.json"),
     )
@@ -180,7 +181,7 @@ def lambda_(
     from ecomm_cli.shard_checkpoint import ShardCheckpoint
 
     settings = stack.running(Settings.load(env="local"))
-    outputs = settings.outputs()
+    outputs = environments.outputs(settings)
     setup = lambda_runner.describe_function(
         aws_clients.client("lambda", settings),
         str(outputs["lambda_function_name"]),
@@ -189,8 +190,8 @@ def lambda_(
     )
     handler = lambda_runner.load_handler(setup.handler)
     runner = lambda_runner.build_runner(
-        aws_clients.client("kinesis", settings),
-        aws_clients.client("sqs", settings),
+        aws_clients.client("kinesis", settings, component="lambda"),
+        aws_clients.client("sqs", settings, component="lambda"),
         setup,
         handler,
         ShardCheckpoint(settings.local_dir / "checkpoints" / "lambda.json"),

@@ -14,12 +14,12 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ecomm_cli import aws_clients
 from ecomm_cli.console import EXIT_FINDINGS, console, err_console, fail
+from ecomm_cli.environments import resolve, settings_for
 from ecomm_cli.options import EnvOption, FormatOption, OutputFormat
 from ecomm_cli.replay.checkpoint import Ledger
 from ecomm_cli.replay.encode import PARTITION_KEY_CHOICES
 from ecomm_cli.replay.runner import ReplayError, ReplayInterrupted, ReplayOptions, replay
 from ecomm_cli.replay.summary import Summary
-from ecomm_cli.settings import ENVIRONMENTS, Settings
 
 AGGREGATE_REFUSED = (
     "--aggregate packs events into KPL records, which the Flink Kinesis SQL connector "
@@ -53,7 +53,7 @@ def replay_command(
         typer.Option(
             "--stream",
             envvar="ECOMM_EVENTS_STREAM",
-            help="Kinesis stream [default: the local stack's events stream].",
+            help="Kinesis stream [default: the chosen environment's events stream].",
         ),
     ] = None,
     env: EnvOption = "local",
@@ -134,14 +134,12 @@ def replay_command(
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> None:
     """Replay historic events into the events stream, event time kept, nothing lost."""
-    if env not in ENVIRONMENTS:
-        fail(f"unknown environment {env!r}", f"one of {', '.join(ENVIRONMENTS)}")
+    settings = settings_for(env)
     if partition_key not in PARTITION_KEY_CHOICES:
         fail(
             f"--partition-key {partition_key!r} is not a column",
             f"one of {', '.join(PARTITION_KEY_CHOICES)}",
         )
-    settings = Settings.load(env=env)
     if aggregate is None:
         # Locally every consumer de-aggregates, and an aggregate keeps a user's burst in order
         # in one record: many times faster and on schedule (docs/replay.md, "Benchmark").
@@ -149,12 +147,8 @@ def replay_command(
     if aggregate and settings.env != "local" and not allow_aggregate_on_aws:
         fail(AGGREGATE_REFUSED, "pass --allow-aggregate-on-aws if no Flink app reads the stream")
     if not dry_run and not stream:
-        stream = settings.outputs().get("events_stream_name")
-        if not stream:
-            fail(
-                "no events stream: the local stack is not up",
-                "run `ecomm local up`, or pass --stream / set ECOMM_EVENTS_STREAM",
-            )
+        settings, outputs = resolve(settings, require=["events_stream_name"])
+        stream = str(outputs["events_stream_name"])
     work_dir = settings.state_dir / "replay"
     options = ReplayOptions(
         inputs=files,

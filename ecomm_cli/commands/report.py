@@ -18,7 +18,8 @@ from ecomm_cli.commands.kpi import (
     WorkgroupOption,
 )
 from ecomm_cli.console import EcommError, console, err_console, fail
-from ecomm_cli.settings import Settings
+from ecomm_cli.environments import settings_for
+from ecomm_cli.options import EnvOption
 
 OutOption = Annotated[
     Path, typer.Option("--out", "-o", help="Where to write the HTML page.", dir_okay=False)
@@ -35,6 +36,7 @@ def report(
     engine: EngineOption = None,
     workgroup: WorkgroupOption = None,
     database: DatabaseOption = None,
+    env: EnvOption = "local",
 ) -> None:
     """Run every KPI and write one HTML page with a chart and a table for each (opens offline)."""
     # Loaded here so `ecomm --help` does not import DuckDB and sqlglot.
@@ -43,8 +45,8 @@ def report(
     from ecomm_cli.kpi.runner import default_engine
     from ecomm_cli.report.build import build_report, write_report
 
-    settings = Settings.load()
     try:
+        settings = settings_for(env)
         parameters = KpiParameters.from_options(from_date, to_date, top, hours, min_views)
         chosen = engine or default_engine(settings)
         page = build_report(parameters, chosen, settings, workgroup=workgroup, database=database)

@@ -10,6 +10,7 @@ import importlib.util
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -71,10 +72,13 @@ def run_local_job(
     csv_path: Path | None = None,
     ingest_from: str | None = None,
     spark: Any = None,
+    heartbeat: Callable[[ModuleType, Any], None] | None = None,
 ) -> Any:
     """Run the Glue job once over the local lake; returns its CurationCounts.
 
     `spark` lets tests share one session; without it a small local[2] session is started.
+    `heartbeat(job_module, counts)` runs after a successful run, as the job's own end does on
+    Glue (the local stack's CloudWatch gets the same CurationSucceeded).
     """
     if csv_path is not None and not csv_path.exists():
         raise EcommError(f"no such CSV file: {csv_path}")
@@ -89,7 +93,7 @@ def run_local_job(
     paths = LakePaths.of(lake_dir)
     session = spark if spark is not None else job.local_session()
     try:
-        return job.curate(
+        counts = job.curate(
             session,
             raw_path=str(paths.raw),
             curated_path=str(paths.curated),
@@ -100,3 +104,6 @@ def run_local_job(
         )
     except ValueError as exc:  # the job's own argument checks (bad date, CSV without columns)
         raise EcommError(str(exc)) from exc
+    if heartbeat is not None:
+        heartbeat(job, counts)
+    return counts

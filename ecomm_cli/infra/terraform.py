@@ -7,17 +7,33 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ecomm_cli.console import EcommError, console, err_console
 from ecomm_cli.infra import provider_mirror
-from ecomm_cli.settings import ENVIRONMENTS, Settings
+from ecomm_cli.settings import BOOTSTRAP, PROJECT_ROOT, Settings
+
+
+def _minimum_version() -> str:
+    """The Terraform version every root requires (`required_version` of environments/dev).
+
+    The S3 backend's lock file (`use_lockfile`) is GA in 1.11 and the module tests use
+    `override_during`, also 1.11; a unit test keeps every versions.tf and the README on it.
+    """
+    text = (PROJECT_ROOT / "terraform" / "environments" / "dev" / "versions.tf").read_text()
+    found = re.search(r'required_version\s*=\s*">=\s*([0-9.]+)"', text)
+    return found.group(1) if found else "1.11"
+
+
+MINIMUM_VERSION = _minimum_version()
 
 # Substrings of Terraform's output that mean a known, user-fixable failure.
 _KNOWN_FAILURES: list[tuple[tuple[str, ...], str, str]] = [
@@ -47,6 +63,17 @@ _KNOWN_FAILURES: list[tuple[tuple[str, ...], str, str]] = [
         "set TF_PLUGIN_DIR to a filesystem mirror holding registry.terraform.io/hashicorp/aws",
     ),
     (
+        ("Error acquiring the state lock",),
+        "the Terraform state is locked: an apply is running, or one was interrupted",
+        "wait for it to end; if none runs, `terraform -chdir=<root> force-unlock LOCK_ID` "
+        "with the ID printed above",
+    ),
+    (
+        ("Unsupported Terraform Core version",),
+        f"this Terraform is older than the project needs (>= {MINIMUM_VERSION})",
+        "install a newer Terraform (`ecomm doctor` shows the version found)",
+    ),
+    (
         ("connection refused", "dial tcp 127.0.0.1"),
         "the local emulator is not answering",
         "run `ecomm local up` (or `ecomm local status`)",
@@ -70,16 +97,35 @@ def terraform_binary() -> str:
     if path is None:
         raise EcommError(
             "terraform is not installed or not on PATH",
-            hint="install Terraform >= 1.7 (https://developer.hashicorp.com/terraform/install)",
+            hint=f"install Terraform >= {MINIMUM_VERSION} "
+            "(https://developer.hashicorp.com/terraform/install)",
         )
     return path
 
 
-def check_environment(env: str) -> None:
-    if env not in ENVIRONMENTS:
-        raise EcommError(
-            f"unknown environment {env!r}", hint=f"use one of {', '.join(ENVIRONMENTS)}"
+def version_of(binary: str) -> str | None:
+    """The version a terraform binary reports (`terraform version -json`), or None."""
+    try:
+        proc = subprocess.run(
+            [binary, "version", "-json"], capture_output=True, text=True, timeout=30
         )
+        return str(json.loads(proc.stdout)["terraform_version"])
+    except (OSError, subprocess.TimeoutExpired, ValueError, KeyError):
+        return None
+
+
+def at_least(version: str, minimum: str) -> bool:
+    """True when `version` (1.11.4, 1.12.0-beta1) is `minimum` (1.11) or newer."""
+
+    def parts(text: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in re.findall(r"\d+", text.split("-")[0])[:3])
+
+    return parts(version) >= parts(minimum)
+
+
+def data_dir(settings: Settings) -> Path:
+    """Terraform's working data (.terraform) of the environment, inside the state folder."""
+    return settings.state_dir / "terraform" / settings.env
 
 
 def terraform_env(settings: Settings) -> dict[str, str]:
@@ -88,7 +134,7 @@ def terraform_env(settings: Settings) -> dict[str, str]:
     env.update(provider_mirror.terraform_env(settings))
     # The .terraform folder lives in the state folder, per environment, so that two state
     # folders (a user's and a test's) never share provider caches or backend settings.
-    env["TF_DATA_DIR"] = str(settings.state_dir / "terraform" / settings.env)
+    env["TF_DATA_DIR"] = str(data_dir(settings))
     env["TF_IN_AUTOMATION"] = "1"
     env["TF_INPUT"] = "0"
     return env
@@ -171,6 +217,9 @@ def _interrupt(proc: subprocess.Popen[str], stream: bool) -> None:
 
 
 def backend_args(settings: Settings) -> list[str]:
+    if settings.env == BOOTSTRAP:
+        # Local state in terraform/bootstrap/terraform.tfstate, which its README says to keep.
+        return []
     if settings.env == "local":
         state = settings.local_dir / "terraform.tfstate"
         state.parent.mkdir(parents=True, exist_ok=True)
@@ -180,6 +229,8 @@ def backend_args(settings: Settings) -> list[str]:
 
 def var_args(settings: Settings) -> list[str]:
     """Variables every plan/apply/destroy of the environment needs."""
+    if settings.env == BOOTSTRAP:
+        return [f"-var=region={settings.region}"]
     args = [f"-var=build_dir={settings.build_dir}"]
     if settings.flink_connector_jar is not None:
         # The realtime module wants the jar's path inside the application zip (see artifacts).

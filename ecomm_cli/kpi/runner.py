@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ecomm_cli.console import EcommError
+from ecomm_cli import environments
 from ecomm_cli.kpi import catalog
 from ecomm_cli.kpi.athena_engine import run_athena
 from ecomm_cli.kpi.engines import Engine
@@ -38,14 +38,13 @@ def run_kpis(
             return [run_local(q, parameters.bind(q), con) for q in queries]
         finally:
             con.close()
-    outputs = settings.outputs()
-    workgroup = workgroup or outputs.get("athena_workgroup")
-    database = database or outputs.get("glue_database")
     if not workgroup or not database:
-        raise EcommError(
-            "the Athena workgroup and Glue database are not known",
-            hint="pass --workgroup and --database (or ECOMM_ATHENA_WORKGROUP/ECOMM_GLUE_DATABASE)",
+        # Names the flags did not give come from the chosen environment's outputs only.
+        settings, outputs = environments.resolve(
+            settings, require=["athena_workgroup", "glue_database"]
         )
+        workgroup = workgroup or str(outputs["athena_workgroup"])
+        database = database or str(outputs["glue_database"])
     if athena_client is None:
         from ecomm_cli.aws_clients import client
 

@@ -119,14 +119,22 @@ def stop(pid: int, *, timeout: float = 10.0) -> bool:
 
 
 def serve(ready_file: Path, port: int = 0) -> None:
-    """Apply the gap patches, serve on 127.0.0.1, write the port, run until SIGTERM."""
+    """Apply the gap patches, serve on 127.0.0.1, write the port, run until SIGTERM.
+
+    With ECOMM_EMULATOR_CALL_LOG set, every distinct call is logged there (`call_log`)."""
     from moto.server import ThreadedMotoServer
 
-    from ecomm_cli.local import emulator_gaps
+    from ecomm_cli.local import call_log, emulator_gaps
 
     emulator_gaps.apply_all()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    log_path = os.environ.get(call_log.ENV_VAR)
+    if log_path:
+        # Before the port is announced, so no request is answered unrecorded.
+        wsgi = server._server
+        assert wsgi is not None
+        wsgi.app = call_log.CallLog(wsgi.app, Path(log_path))
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())

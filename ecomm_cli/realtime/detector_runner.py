@@ -147,7 +147,7 @@ class DetectorTarget:
 
     @classmethod
     def from_outputs(cls, outputs: Mapping[str, Any]) -> DetectorTarget:
-        """From `Settings.outputs()` of the local stack."""
+        """From the local stack's outputs (`environments.outputs`)."""
         missing = [
             name
             for name in ("events_stream_name", "anomalies_stream_name", "rule_thresholds")

@@ -25,6 +25,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ecomm_cli.aws_clients import COMPONENT_KEYS
 from ecomm_cli.console import EcommError
 from ecomm_cli.realtime import polling
 from ecomm_cli.realtime.event_source_mapping import (
@@ -41,7 +42,11 @@ from ecomm_cli.shard_checkpoint import ShardCheckpoint
 
 LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
 # What the handler's boto3 clients need to reach the emulator instead of AWS.
-EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+# The handler signs as the Lambda's role would: the emulator's call log attributes its calls.
+EMULATOR_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": COMPONENT_KEYS["lambda"],
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
 
 
 class LambdaRunnerError(EcommError):

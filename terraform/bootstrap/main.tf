@@ -20,6 +20,8 @@ data "aws_partition" "current" {}
 locals {
   account_id  = data.aws_caller_identity.current.account_id
   bucket_name = coalesce(var.state_bucket_name, "ecomm-tfstate-${local.account_id}")
+  # The state object of each environment (its backend.hcl `key`).
+  state_keys = { for env in var.environments : env => "ecomm/${env}/terraform.tfstate" }
 }
 
 resource "aws_kms_key" "this" {
@@ -158,4 +160,34 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   }
 
   depends_on = [aws_s3_bucket_versioning.this]
+}
+
+# What reading one environment's state takes (the CLI reads names from its outputs): with the
+# platform's operator policy, all a person running `ecomm replay | etl | kpi | alerts` needs.
+data "aws_iam_policy_document" "state_reader" {
+  for_each = local.state_keys
+
+  # `terraform init` lists the bucket (workspaces); nothing else is readable through it.
+  statement {
+    sid       = "ListTheStateBucket"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.this.arn]
+  }
+
+  statement {
+    sid       = "ReadTheState"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.this.arn}/${each.value}"]
+  }
+
+  statement {
+    sid       = "DecryptTheState"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.this.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${var.region}.amazonaws.com"]
+    }
+  }
 }

@@ -31,3 +31,14 @@ variable "noncurrent_version_expiration_days" {
     error_message = "noncurrent_version_expiration_days must be a whole number between 1 and 3650."
   }
 }
+
+variable "environments" {
+  description = "The AWS environments whose backend.hcl the backend_hcl output holds (one state object each)."
+  type        = list(string)
+  default     = ["dev", "prod"]
+
+  validation {
+    condition     = length(var.environments) > 0 && alltrue([for env in var.environments : can(regex("^[a-z][a-z0-9-]{0,15}$", env))])
+    error_message = "environments must be a non-empty list of short lowercase names such as dev and prod."
+  }
+}

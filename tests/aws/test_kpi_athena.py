@@ -158,12 +158,12 @@ def test_kpi_command_on_athena_through_the_emulator(
 ) -> None:
     """`ecomm kpi NAME --engine athena` end to end: client factory, workgroup, rendering."""
     import json
-    import urllib.request
     import uuid
 
     from typer.testing import CliRunner
 
     from ecomm_cli.app import app
+    from tests.support.athena_results import queue_result
 
     workgroup = f"ecomm-{uuid.uuid4().hex[:8]}"
     boto3.client(
@@ -175,25 +175,7 @@ def test_kpi_command_on_athena_through_the_emulator(
     ).create_work_group(Name=workgroup)
     # moto's API for canned Athena results in server mode (it runs no SQL itself).
     columns = [("event_date", "varchar"), ("unique_visitors", "bigint"), ("sessions", "bigint")]
-    payload = {
-        "region": REGION,
-        "results": [
-            {
-                "rows": [
-                    {"Data": [_cell(name) for name, _ in columns]},
-                    {"Data": [_cell("2019-10-01"), _cell("4504"), _cell("5066")]},
-                ],
-                "column_info": [{"Name": n, "Type": t, "Label": n} for n, t in columns],
-            }
-        ],
-    }
-    request = urllib.request.Request(
-        f"{moto_endpoint}/moto-api/static/athena/query-results",
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    urllib.request.urlopen(request).close()
+    queue_result(moto_endpoint, REGION, columns, [["2019-10-01", "4504", "5066"]])
     monkeypatch.setenv("ECOMM_ENDPOINT_URL", moto_endpoint)
     monkeypatch.setenv("ECOMM_REGION", REGION)
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from ecomm_cli import aws_clients
+from ecomm_cli import aws_clients, environments
 from ecomm_cli.alerts.sources import read_offenders
 from ecomm_cli.app import app
 from ecomm_cli.demo.pipeline import DemoOptions, DemoRun, run_demo
@@ -32,7 +32,7 @@ def _observe_alerts(settings: Settings) -> tuple[Any, str]:
         "Attributes"
     ]["QueueArn"]
     aws_clients.client("sns", settings).subscribe(
-        TopicArn=settings.outputs()["alerts_topic_arn"],
+        TopicArn=environments.outputs(settings)["alerts_topic_arn"],
         Protocol="sqs",
         Endpoint=queue_arn,
         Attributes={"RawMessageDelivery": "true"},
@@ -110,7 +110,8 @@ def test_demo_path(use_stack: Settings, tmp_path: Path) -> None:
         bots = {int(row["user_id"]) for row in csv.DictReader(f)}
     assert len(bots) == 12
     offenders = read_offenders(
-        aws_clients.client("dynamodb", use_stack), use_stack.outputs()["offenders_table"]
+        aws_clients.client("dynamodb", use_stack),
+        environments.outputs(use_stack)["offenders_table"],
     )
     assert bots <= {o.user_id for o in offenders}
     notified = Counter(m.get("user_id") for m in _messages(sqs, queue_url))

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from typer.testing import CliRunner
 
-from ecomm_cli import aws_clients
+from ecomm_cli import aws_clients, environments
 from ecomm_cli.app import app
 from ecomm_cli.infra import terraform
 from ecomm_cli.local import emulator
@@ -56,7 +56,7 @@ def test_status_shows_endpoint_and_outputs(use_stack: Settings) -> None:
 
 
 def test_resources_exist_in_the_emulator(use_stack: Settings) -> None:
-    outputs = use_stack.outputs()
+    outputs = environments.outputs(use_stack)
     kinesis = aws_clients.client("kinesis", use_stack)
     streams = kinesis.list_streams()["StreamNames"]
     assert outputs["events_stream_name"] in streams

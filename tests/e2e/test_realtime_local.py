@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from ecomm_cli import aws_clients
+from ecomm_cli import aws_clients, environments
 from ecomm_cli.app import app
 from ecomm_cli.detect import RULES
 from ecomm_cli.detect.evaluation import read_labels
@@ -106,7 +106,7 @@ class Pipeline:
 @pytest.fixture(scope="module")
 def pipeline(local_stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     settings = local_stack
-    outputs = settings.outputs()
+    outputs = environments.outputs(settings)
     work = tmp_path_factory.mktemp("realtime")
     sqs = aws_clients.client("sqs", settings)
     sns = aws_clients.client("sns", settings)
@@ -198,7 +198,7 @@ def test_every_bot_got_exactly_one_sns_message(pipeline: Pipeline) -> None:
 
 def test_poison_record_goes_to_the_dlq_without_blocking_the_rest(pipeline: Pipeline) -> None:
     settings = pipeline.settings
-    outputs = settings.outputs()
+    outputs = environments.outputs(settings)
     kinesis = aws_clients.client("kinesis", settings)
     sqs = aws_clients.client("sqs", settings)
     dynamodb = aws_clients.client("dynamodb", settings)
@@ -235,7 +235,7 @@ def test_poison_record_goes_to_the_dlq_without_blocking_the_rest(pipeline: Pipel
 
 def test_replaying_the_same_anomalies_writes_and_notifies_nothing_new(pipeline: Pipeline) -> None:
     settings = pipeline.settings
-    outputs = settings.outputs()
+    outputs = environments.outputs(settings)
     kinesis = aws_clients.client("kinesis", settings)
     sqs = aws_clients.client("sqs", settings)
     sns = aws_clients.client("sns", settings)

@@ -308,6 +308,19 @@ def variable_findings(stack: Stack) -> list[str]:
     return findings
 
 
+def log_group_findings(stack: Stack) -> list[str]:
+    """Log groups without a retention or without the platform key: every group the platform
+    writes is declared, so none grows forever or lies unencrypted."""
+    findings = []
+    for name, body, path in stack.resources_of("aws_cloudwatch_log_group"):
+        where = f"{path}: aws_cloudwatch_log_group.{name}"
+        if not body.get("retention_in_days"):
+            findings.append(f"{where}: no retention_in_days")
+        if not body.get("kms_key_id"):
+            findings.append(f"{where}: no kms_key_id")
+    return findings
+
+
 # --- tests over the real tree ----------------------------------------------------------------
 
 
@@ -335,6 +348,34 @@ def test_no_iam_statement_allows_every_action(stacks: list[Stack]) -> None:
     assert len(statements) >= 10, "the policy documents were not found"
     findings = [f for s in stacks for f in wildcard_action_findings(s)]
     assert findings == []
+
+
+def test_every_log_group_has_retention_and_the_key(stacks: list[Stack]) -> None:
+    groups = {
+        (s.directory.name, n)
+        for s in stacks
+        for n, _, _ in s.resources_of("aws_cloudwatch_log_group")
+    }
+    # Firehose's, the Lambda's, Flink's and the Glue job's (which had none before).
+    assert {
+        ("ingest", "this"),
+        ("realtime", "lambda"),
+        ("realtime", "flink"),
+        ("catalog", "job"),
+    } <= groups
+    findings = [f for s in stacks for f in log_group_findings(s)]
+    assert findings == []
+
+
+def test_a_log_group_without_retention_is_reported(tmp_path: Path) -> None:
+    stack = _stack_from(
+        tmp_path,
+        'resource "aws_cloudwatch_log_group" "forever" {\n  name = "/x"\n}\n',
+    )
+    assert sorted(f.split(": ", 1)[1] for f in log_group_findings(stack)) == [
+        "aws_cloudwatch_log_group.forever: no kms_key_id",
+        "aws_cloudwatch_log_group.forever: no retention_in_days",
+    ]
 
 
 def test_every_variable_has_description_and_type(stacks: list[Stack]) -> None:

@@ -215,6 +215,18 @@ def test_kinesis_options_name_the_streams_by_arn_and_read_json() -> None:
     assert source["json.timestamp-format.standard"] == "ISO-8601"
 
 
+def test_the_source_reads_through_the_terraform_owned_consumer() -> None:
+    """With the consumer Terraform registers, the source is enhanced fan-out and leaves the
+    consumer's lifecycle to Terraform; without one (tests, local files) it polls."""
+    settings = app.job_settings({**properties(), "events_consumer_name": "ecomm-dev-anomaly-rules"})
+    source = app.kinesis_source_options(settings)
+    assert source["source.reader.type"] == "EFO"
+    assert source["source.efo.consumer.name"] == "ecomm-dev-anomaly-rules"
+    assert source["source.efo.lifecycle"] == "SELF_MANAGED"
+    polling = app.kinesis_source_options(app.job_settings(properties()))
+    assert "source.reader.type" not in polling
+
+
 def test_the_job_plan_runs_every_rule_file_in_one_statement_set(tmp_path: Path) -> None:
     folder = rules_dir(
         tmp_path,

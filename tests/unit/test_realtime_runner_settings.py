@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from ecomm_cli.aws_clients import COMPONENT_KEYS
 from ecomm_cli.detect import Alert, Thresholds
 from ecomm_cli.realtime import lambda_runner
 from ecomm_cli.realtime.detector_runner import (
@@ -96,7 +97,8 @@ def test_the_function_environment_is_restored_after_the_run(
     ):
         assert os.environ["OFFENDERS_TABLE"] == "t"
         assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1"
-        assert os.environ["AWS_ACCESS_KEY_ID"] == "testing"
+        # The handler signs as the Lambda component (the emulator attributes its calls).
+        assert os.environ["AWS_ACCESS_KEY_ID"] == COMPONENT_KEYS["lambda"]
         assert "AWS_SESSION_TOKEN" not in os.environ
     assert "OFFENDERS_TABLE" not in os.environ and "AWS_ENDPOINT_URL" not in os.environ
     assert os.environ["AWS_SESSION_TOKEN"] == "from-the-shell"

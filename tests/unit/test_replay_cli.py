@@ -111,7 +111,7 @@ def test_aggregate_is_refused_outside_the_local_stack(tmp_path: Path) -> None:
 def test_no_stream_without_a_local_stack(tmp_path: Path) -> None:
     path = write(tmp_path / "e.csv", HEADER, GOOD.format(s=1))
     code, _, err = run(str(path))
-    assert code == 2 and "no events stream" in err and "ecomm local up" in err
+    assert code == 2 and "local stack is not running" in err and "ecomm local up" in err
 
 
 def test_missing_file_and_bad_options_are_one_line_errors(tmp_path: Path) -> None:

@@ -1,6 +1,5 @@
 # Partial S3 backend settings: `terraform init -backend-config=backend.hcl` (ecomm plan does it).
-# The bucket is created once by terraform/bootstrap: put its state_bucket output here (its
-# backend_hcl output prints this whole file with the right name).
+# `ecomm bootstrap` (once per account) overwrites this file with its state bucket and key.
 bucket       = "ecomm-tfstate-replace-with-your-account-id"
 key          = "ecomm/dev/terraform.tfstate"
 region       = "eu-west-1"

@@ -31,21 +31,21 @@ variable "alert_email" {
   nullable    = true
 }
 
-variable "lambda_layers" {
-  description = "Layer ARNs of the alerting Lambda: the Powertools for AWS Lambda (Python) layer of the region (the zip holds only the project's code)."
-  type        = list(string)
-  default     = []
-}
-
-variable "enable_quicksight" {
-  description = "Create the QuickSight data source and data sets (needs a QuickSight subscription)."
-  type        = bool
-  default     = false
-}
-
-variable "quicksight_principal_arn" {
-  description = "QuickSight user or group ARN that owns the data source and data sets; null grants none."
+variable "powertools_layer_arn" {
+  description = "Powertools layer ARN to use instead of AWS's public layer of the pinned release in this region (lambdas/powertools_layer.json); null for AWS's."
   type        = string
   default     = null
   nullable    = true
+}
+
+variable "force_destroy" {
+  description = "Let `ecomm destroy` delete the non-empty, versioned buckets and the Athena workgroup with its query history (true in dev; in prod set it only to tear down, see the README)."
+  type        = bool
+  default     = true
+}
+
+variable "start_flink_application" {
+  description = "Start the Managed Flink application after creating or updating it (false leaves it created but stopped)."
+  type        = bool
+  default     = true
 }

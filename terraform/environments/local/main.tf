@@ -12,6 +12,8 @@ module "platform" {
   kms_deletion_window_in_days = 7
   # The emulator stores the Flink application but cannot run it (the local detector plays it).
   start_flink_application = false
+  # The emulator holds no AWS layer; the local runner runs the handler with the pinned Powertools.
+  attach_powertools_layer = false
 
   # Small buffers and budgets, so a laptop sees results within a minute.
   raw_expiration_days                   = null
@@ -52,9 +54,4 @@ moved {
 moved {
   from = module.monitoring
   to   = module.platform.module.monitoring
-}
-
-moved {
-  from = module.quicksight
-  to   = module.platform.module.quicksight
 }

@@ -43,7 +43,6 @@ provider "aws" {
     kms                = var.emulator_endpoint
     lambda             = var.emulator_endpoint
     logs               = var.emulator_endpoint
-    quicksight         = var.emulator_endpoint
     s3                 = var.emulator_endpoint
     sns                = var.emulator_endpoint
     sqs                = var.emulator_endpoint

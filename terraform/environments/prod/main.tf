@@ -1,15 +1,15 @@
 module "platform" {
   source = "../../modules/platform"
 
-  environment              = "prod"
-  region                   = var.region
-  name_prefix              = var.name_prefix
-  build_dir                = var.build_dir
-  flink_connector_jar      = var.flink_connector_jar
-  alert_email              = var.alert_email
-  lambda_layers            = var.lambda_layers
-  enable_quicksight        = var.enable_quicksight
-  quicksight_principal_arn = var.quicksight_principal_arn
+  environment             = "prod"
+  region                  = var.region
+  name_prefix             = var.name_prefix
+  build_dir               = var.build_dir
+  flink_connector_jar     = var.flink_connector_jar
+  alert_email             = var.alert_email
+  powertools_layer_arn    = var.powertools_layer_arn
+  force_destroy           = var.force_destroy
+  start_flink_application = var.start_flink_application
 
   # On-demand ingestion, hourly curation, longer retention, more parallelism.
   events_stream_mode                    = "ON_DEMAND"

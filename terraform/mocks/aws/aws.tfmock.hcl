@@ -95,16 +95,6 @@ mock_resource "aws_cloudwatch_event_rule" {
     arn = "arn:aws:events:eu-west-1:123456789012:rule/test"
   }
 }
-mock_resource "aws_quicksight_data_source" {
-  defaults = {
-    arn = "arn:aws:quicksight:eu-west-1:123456789012:datasource/ecomm-test-athena"
-  }
-}
-mock_resource "aws_quicksight_data_set" {
-  defaults = {
-    arn = "arn:aws:quicksight:eu-west-1:123456789012:dataset/ecomm-test"
-  }
-}
 mock_resource "aws_lambda_function" {
   defaults = {
     arn = "arn:aws:lambda:eu-west-1:123456789012:function:test-alerting"
@@ -134,5 +124,15 @@ mock_resource "aws_cloudwatch_log_stream" {
 mock_resource "aws_kinesisanalyticsv2_application" {
   defaults = {
     arn = "arn:aws:kinesisanalytics:eu-west-1:123456789012:application/test-anomaly-rules"
+  }
+}
+mock_resource "aws_kinesis_stream_consumer" {
+  defaults = {
+    arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/ecomm-test-events/consumer/ecomm-test-anomaly-rules:1700000000"
+  }
+}
+mock_resource "aws_iam_policy" {
+  defaults = {
+    arn = "arn:aws:iam::123456789012:policy/ecomm-test-operator"
   }
 }

@@ -21,6 +21,29 @@ locals {
   script_key          = "glue/curate_events.py"
   temp_location       = "s3://${var.artifacts_bucket_name}/glue/tmp/"
 
+  # Spark's file system checks a folder by its bare key and by an EMRFS `<key>_$folder$` marker,
+  # besides the objects under it: a grant on `prefix/*` alone fails those checks.
+  raw_events_key = trimsuffix(var.raw_events_prefix, "/")
+  raw_event_keys = [
+    "${local.raw_bucket_arn}/${local.raw_events_key}",
+    "${local.raw_bucket_arn}/${local.raw_events_key}_$folder$",
+    "${local.raw_bucket_arn}/${local.raw_events_key}/*",
+  ]
+  zone_event_keys = flatten([
+    for arn in [local.curated_bucket_arn, local.quarantine_bucket_arn] :
+    ["${arn}/events", "${arn}/events_$folder$", "${arn}/events/*"]
+  ])
+  temp_keys = [
+    "${local.artifacts_bucket_arn}/glue/tmp",
+    "${local.artifacts_bucket_arn}/glue/tmp_$folder$",
+    "${local.artifacts_bucket_arn}/glue/tmp/*",
+  ]
+
+  # Glue 5 writes the job's driver and executor logs to <prefix>/output and <prefix>/error
+  # (--custom-logGroup-prefix); the groups are made here so they have retention and the key.
+  log_group_prefix = "/aws-glue/jobs/${var.name_prefix}"
+  log_groups       = toset(["output", "error"])
+
   # The event contract (ARCHITECTURE.md). Raw keeps event_time as the producer's ISO-8601 string;
   # the Glue job types it, so a malformed value is quarantined instead of silently nulled.
   contract_columns = [
@@ -173,7 +196,17 @@ resource "aws_s3_object" "glue_script" {
   tags                   = var.tags
 }
 
+resource "aws_cloudwatch_log_group" "job" {
+  for_each = local.log_groups
+
+  name              = "${local.log_group_prefix}/${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
 resource "aws_glue_security_configuration" "this" {
+  # checkov:skip=CKV_AWS_99:The job's log groups are made by Terraform with the platform key and retention, so its logs are encrypted at rest; Glue's own CloudWatch encryption would write to groups named after the security configuration instead, which nothing gives retention.
   name = "${var.name_prefix}-glue"
 
   encryption_configuration {
@@ -183,8 +216,7 @@ resource "aws_glue_security_configuration" "this" {
     }
 
     cloudwatch_encryption {
-      cloudwatch_encryption_mode = "SSE-KMS"
-      kms_key_arn                = var.kms_key_arn
+      cloudwatch_encryption_mode = "DISABLED"
     }
 
     job_bookmarks_encryption {
@@ -230,16 +262,13 @@ data "aws_iam_policy_document" "glue_job" {
   statement {
     sid       = "ReadRawZone"
     actions   = ["s3:GetObject"]
-    resources = ["${local.raw_bucket_arn}/${var.raw_events_prefix}*"]
+    resources = local.raw_event_keys
   }
 
   statement {
-    sid     = "WriteCuratedAndQuarantine"
-    actions = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
-    resources = [
-      "${local.curated_bucket_arn}/events/*",
-      "${local.quarantine_bucket_arn}/events/*",
-    ]
+    sid       = "WriteCuratedAndQuarantine"
+    actions   = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+    resources = local.zone_event_keys
   }
 
   statement {
@@ -251,7 +280,7 @@ data "aws_iam_policy_document" "glue_job" {
   statement {
     sid       = "UseTempDir"
     actions   = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
-    resources = ["${local.artifacts_bucket_arn}/glue/tmp/*"]
+    resources = local.temp_keys
   }
 
   statement {
@@ -261,37 +290,14 @@ data "aws_iam_policy_document" "glue_job" {
   }
 
   statement {
-    sid = "ReadCatalog"
-    actions = [
-      "glue:GetDatabase",
-      "glue:GetPartition",
-      "glue:GetPartitions",
-      "glue:GetTable",
-      "glue:GetTables",
-    ]
-    resources = [
-      "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog",
-      aws_glue_catalog_database.this.arn,
-      "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${local.database_name}/*",
-    ]
-  }
-
-  statement {
-    sid = "WriteJobLogs"
-    actions = [
-      "logs:AssociateKmsKey",
-      "logs:CreateLogGroup",
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-    ]
-    resources = [
-      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/*",
-      "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/*:log-stream:*",
-    ]
+    sid       = "WriteJobLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [for group in aws_cloudwatch_log_group.job : "${group.arn}:*"]
   }
 
   # cloudwatch:PutMetricData has no resource-level permission: "*" is required, so the
-  # namespace condition is what scopes it.
+  # namespace condition is what scopes it: Glue's job metrics (--enable-metrics, published
+  # with this role) and the platform's CurationSucceeded heartbeat, nothing else.
   statement {
     sid       = "PublishJobMetrics"
     actions   = ["cloudwatch:PutMetricData"]
@@ -299,7 +305,7 @@ data "aws_iam_policy_document" "glue_job" {
     condition {
       test     = "StringEquals"
       variable = "cloudwatch:namespace"
-      values   = ["Glue"]
+      values   = ["Glue", var.metric_namespace]
     }
   }
 }
@@ -329,10 +335,14 @@ resource "aws_glue_job" "this" {
   }
 
   default_arguments = {
-    "--job-language"                     = "python"
-    "--enable-metrics"                   = "true"
-    "--enable-continuous-cloudwatch-log" = "true"
-    "--enable-job-insights"              = "true"
+    "--job-language"        = "python"
+    "--enable-metrics"      = "true"
+    "--enable-job-insights" = "true"
+    # Glue 5 always logs in real time (the 4.0 flag --enable-continuous-cloudwatch-log is
+    # ignored); the prefix puts the logs in the groups above.
+    "--custom-logGroup-prefix" = local.log_group_prefix
+    # The end of a successful run publishes CurationSucceeded here (the heartbeat alarm).
+    "--metric_namespace" = var.metric_namespace
     # Incremental runs come from the script's own merge per event_date (and --ingest_from), not
     # from bookmarks, so a rerun is always a full, idempotent rebuild of the dates it touches.
     "--job-bookmark-option" = "job-bookmark-disable"
@@ -349,7 +359,7 @@ resource "aws_glue_job" "this" {
 
   tags = var.tags
 
-  depends_on = [aws_iam_role_policy.this]
+  depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.job]
 }
 
 resource "aws_glue_trigger" "this" {

@@ -57,3 +57,8 @@ output "data_quality_ruleset_name" {
   description = "Name of the Glue Data Quality ruleset, null when it is switched off."
   value       = try(aws_glue_data_quality_ruleset.this[0].name, null)
 }
+
+output "log_group_names" {
+  description = "The CloudWatch log groups the job writes (driver and executor output and errors)."
+  value       = [for group in aws_cloudwatch_log_group.job : group.name]
+}

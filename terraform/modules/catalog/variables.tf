@@ -157,3 +157,25 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "metric_namespace" {
+  description = "CloudWatch namespace the job publishes its CurationSucceeded heartbeat in (the role may put metrics only there and in Glue)."
+  type        = string
+  default     = "ecomm"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/#:-]{1,255}$", var.metric_namespace)) && !startswith(var.metric_namespace, "AWS/") && var.metric_namespace != "Glue"
+    error_message = "metric_namespace must be 1-255 characters of letters, digits and ._/#:-, not start with AWS/ and not be Glue."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the job's log groups, in days."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  }
+}

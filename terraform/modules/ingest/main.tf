@@ -74,19 +74,23 @@ data "aws_iam_policy_document" "firehose" {
   }
 
   statement {
+    sid = "FindRawBucket"
+    actions = [
+      "s3:GetBucketLocation",
+      "s3:ListBucket",
+      "s3:ListBucketMultipartUploads",
+    ]
+    resources = [var.raw_bucket_arn]
+  }
+
+  statement {
     sid = "WriteRawZone"
     actions = [
       "s3:AbortMultipartUpload",
-      "s3:GetBucketLocation",
       "s3:GetObject",
-      "s3:ListBucket",
-      "s3:ListBucketMultipartUploads",
       "s3:PutObject",
     ]
-    resources = [
-      var.raw_bucket_arn,
-      "${var.raw_bucket_arn}/raw/*",
-    ]
+    resources = ["${var.raw_bucket_arn}/raw/*"]
   }
 
   statement {

@@ -50,7 +50,7 @@ resource "aws_kms_alias" "this" {
 }
 
 data "aws_iam_policy_document" "kms" {
-  # checkov:skip=CKV_AWS_111:A key policy's Resource "*" is the key itself, not every resource; principals are the account root and two service principals scoped by conditions.
+  # checkov:skip=CKV_AWS_111:A key policy's Resource "*" is the key itself, not every resource; principals are the account root and service principals (logs and CloudWatch scoped by conditions, EventBridge cannot be: see its statement).
   # checkov:skip=CKV_AWS_356:A key policy's Resource "*" is the key itself (KMS key policies cannot name another resource).
   # checkov:skip=CKV_AWS_109:Key administration is delegated to the account root so IAM policies govern it (the AWS default key policy), without kms:*.
   # Key administration and use by the account's IAM principals: IAM policies then decide who may
@@ -108,20 +108,39 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  # CloudWatch alarms and the EventBridge rule on failed Glue runs publish to the KMS-encrypted
-  # SNS alerts topic.
+  # CloudWatch alarms publish to the KMS-encrypted SNS alerts topic. CloudWatch's requests carry
+  # the alarm as aws:SourceArn, so the grant holds only for this platform's alarms.
   statement {
-    sid       = "AlarmsAndEventsPublishToEncryptedTopic"
+    sid       = "AlarmsPublishToEncryptedTopic"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
     resources = ["*"]
     principals {
       type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+      identifiers = ["cloudwatch.amazonaws.com"]
     }
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [local.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name_prefix}-*"]
+    }
+  }
+
+  # The EventBridge rule on failed Glue runs publishes to the same topic. EventBridge's KMS
+  # requests carry no aws:SourceAccount / aws:SourceArn (the SNS developer guide: those
+  # conditions are not supported for EventBridge to an encrypted topic), so a statement
+  # conditioned on them would drop every notification; the topic policy scopes the rule instead.
+  statement {
+    sid       = "EventBridgePublishesToEncryptedTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
     }
   }
 }

@@ -73,19 +73,22 @@ locals {
       comparison  = "GreaterThanThreshold"
       missing     = "notBreaching"
     }
-    curated_data_age = {
-      enabled     = true
-      description = "The newest curated data is older than ${var.curated_max_age_hours} h (or the ETL stopped reporting it)."
+    # A heartbeat: the ETL publishes CurationSucceeded at the end of every successful run (glue/
+    # curate_events.py). Missing data is breaching on purpose: no successful run for
+    # curated_max_age_hours is the failure. It never looks at how old the events are, so a replay
+    # of 2019 data does not page. Only where curation is scheduled: on-demand runs have no rhythm.
+    curation_heartbeat = {
+      enabled     = var.curation_scheduled
+      description = "No successful curation run has reported for ${var.curated_max_age_hours} h: the scheduled Glue job is failing or not running (see docs/operations.md)."
       namespace   = var.metric_namespace
-      metric      = "CuratedDataAgeHours"
+      metric      = "CurationSucceeded"
       dimensions  = { Dataset = var.curated_dataset_name }
-      statistic   = "Maximum"
+      statistic   = "Sum"
       period      = 3600
-      periods     = 1
-      threshold   = var.curated_max_age_hours
-      comparison  = "GreaterThanThreshold"
-      # No report for an hour means the ETL is not running: that is stale data too.
-      missing = "breaching"
+      periods     = var.curated_max_age_hours
+      threshold   = 1
+      comparison  = "LessThanThreshold"
+      missing     = "breaching"
     }
     flink_downtime = {
       enabled     = var.flink_application_name != null
@@ -111,6 +114,45 @@ locals {
       periods     = 1
       threshold   = var.thresholds.firehose_delivery_success_ratio
       comparison  = "LessThanThreshold"
+      missing     = "notBreaching"
+    }
+    firehose_data_freshness = {
+      enabled     = var.firehose_name != null
+      description = "The oldest record Firehose has not yet delivered to the raw zone is older than ${var.thresholds.firehose_data_freshness_seconds} s: delivery is stuck or falling behind."
+      namespace   = "AWS/Firehose"
+      metric      = "DeliveryToS3.DataFreshness"
+      dimensions  = { DeliveryStreamName = coalesce(var.firehose_name, "none") }
+      statistic   = "Maximum"
+      period      = 300
+      periods     = 1
+      threshold   = var.thresholds.firehose_data_freshness_seconds
+      comparison  = "GreaterThanThreshold"
+      missing     = "notBreaching"
+    }
+    firehose_source_throttles = {
+      enabled     = var.firehose_name != null
+      description = "Firehose is throttled reading the events stream (GetRecords): another reader takes the shard's 5 reads a second."
+      namespace   = "AWS/Firehose"
+      metric      = "ThrottledGetRecords"
+      dimensions  = { DeliveryStreamName = coalesce(var.firehose_name, "none") }
+      statistic   = "Sum"
+      period      = 60
+      periods     = var.evaluation_periods
+      threshold   = var.thresholds.firehose_throttled_reads_per_minute
+      comparison  = "GreaterThanThreshold"
+      missing     = "notBreaching"
+    }
+    events_read_throttles = {
+      enabled     = true
+      description = "Reads of the events stream are throttled (a polling consumer exceeds the shard's 5 reads or 2 MB a second)."
+      namespace   = "AWS/Kinesis"
+      metric      = "ReadProvisionedThroughputExceeded"
+      dimensions  = { StreamName = var.events_stream_name }
+      statistic   = "Sum"
+      period      = 60
+      periods     = var.evaluation_periods
+      threshold   = var.thresholds.firehose_throttled_reads_per_minute
+      comparison  = "GreaterThanThreshold"
       missing     = "notBreaching"
     }
   }

@@ -18,11 +18,11 @@ output "glue_failure_rule_name" {
   value       = try(aws_cloudwatch_event_rule.glue_job_failed[0].name, null)
 }
 
-output "curated_age_metric" {
-  description = "The metric the ETL must publish after each run for the curated-data-age alarm."
+output "curation_heartbeat_metric" {
+  description = "The metric the ETL publishes (value 1) at the end of each successful run, which the curation-heartbeat alarm watches."
   value = {
     namespace   = var.metric_namespace
-    metric_name = "CuratedDataAgeHours"
+    metric_name = "CurationSucceeded"
     dimensions  = { Dataset = var.curated_dataset_name }
   }
 }

@@ -101,19 +101,26 @@ variable "glue_job_name" {
   }
 }
 
+variable "curation_scheduled" {
+  description = "The Glue job runs on a schedule: only then does the curation heartbeat alarm exist (on-demand runs have no rhythm to miss)."
+  type        = bool
+  default     = false
+}
+
 variable "curated_max_age_hours" {
-  description = "Alarm when the newest curated data is older than this many hours (metric CuratedDataAgeHours, published by the ETL)."
+  description = "The curation heartbeat alarm fires when no successful run has reported CurationSucceeded for this many hours (1-168)."
   type        = number
   default     = 26
 
   validation {
-    condition     = var.curated_max_age_hours >= 1 && var.curated_max_age_hours <= 720
-    error_message = "curated_max_age_hours must be between 1 and 720."
+    # Hourly periods: CloudWatch evaluates at most 7 days (168 periods of an hour).
+    condition     = var.curated_max_age_hours >= 1 && var.curated_max_age_hours <= 168 && floor(var.curated_max_age_hours) == var.curated_max_age_hours
+    error_message = "curated_max_age_hours must be a whole number of hours between 1 and 168."
   }
 }
 
 variable "metric_namespace" {
-  description = "CloudWatch namespace of the platform's own metrics (the Lambda's EMF metrics, the ETL's CuratedDataAgeHours)."
+  description = "CloudWatch namespace of the platform's own metrics (the Lambda's EMF metrics, the ETL's CurationSucceeded heartbeat)."
   type        = string
   default     = "ecomm"
 
@@ -135,7 +142,7 @@ variable "alerting_service_name" {
 }
 
 variable "curated_dataset_name" {
-  description = "The `Dataset` dimension of CuratedDataAgeHours."
+  description = "The `Dataset` dimension of the ETL's CurationSucceeded heartbeat."
   type        = string
   default     = "events"
 
@@ -154,6 +161,9 @@ variable "thresholds" {
     dlq_messages                      = optional(number, 0)
     offenders_per_minute              = optional(number, 50)
     firehose_delivery_success_ratio   = optional(number, 1)
+    # Firehose delivers at least every buffering interval (300 s in dev and prod): three of them.
+    firehose_data_freshness_seconds     = optional(number, 900)
+    firehose_throttled_reads_per_minute = optional(number, 0)
   })
   default  = {}
   nullable = false
@@ -165,8 +175,10 @@ variable "thresholds" {
       var.thresholds.lambda_errors_per_minute >= 0,
       var.thresholds.dlq_messages >= 0,
       var.thresholds.offenders_per_minute >= 1,
+      var.thresholds.firehose_data_freshness_seconds >= 60,
+      var.thresholds.firehose_throttled_reads_per_minute >= 0,
     ])
-    error_message = "thresholds: counts must be non-negative, events_iterator_age_ms at least 1000 and offenders_per_minute at least 1."
+    error_message = "thresholds: counts must be non-negative, events_iterator_age_ms at least 1000, offenders_per_minute at least 1 and firehose_data_freshness_seconds at least 60."
   }
 
   validation {

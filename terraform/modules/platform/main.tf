@@ -1,6 +1,28 @@
 # The whole platform, wired once: every environment (local, dev, prod) calls this module with
 # its own provider, backend and sizing, so a new setting is added here and nowhere else.
 
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  # One namespace per environment: two environments in one account must not mix their
+  # metrics (a dev heartbeat must never stand in for prod's).
+  metric_namespace = var.name_prefix
+
+  # The Powertools layer of the release the project pins and tests (lambdas/powertools_layer.json):
+  # AWS publishes it per region under one account, so the ARN follows the stack's region.
+  powertools = jsondecode(file("${path.module}/../../../lambdas/powertools_layer.json"))
+  powertools_layer_arn = coalesce(
+    var.powertools_layer_arn,
+    join(":", [
+      "arn", data.aws_partition.current.partition, "lambda", var.region,
+      local.powertools.account_id, "layer",
+      "AWSLambdaPowertoolsPythonV3-${replace(local.powertools.python_runtime, ".", "")}-${local.powertools.architecture}",
+      tostring(local.powertools.layer_versions[local.powertools.pinned_release]),
+    ]),
+  )
+}
+
 module "lake" {
   source = "../lake"
 
@@ -35,11 +57,13 @@ module "catalog" {
   quarantine_bucket_name = module.lake.quarantine_bucket_name
   artifacts_bucket_name  = module.lake.artifacts_bucket_name
   # The static part of the Firehose prefix, so the table and the delivery cannot disagree.
-  raw_events_prefix = split("ingest_date=", module.ingest.raw_prefix)[0]
-  glue_script_path  = "${path.module}/../../../glue/curate_events.py"
-  worker_type       = var.glue_worker_type
-  number_of_workers = var.glue_number_of_workers
-  schedule          = var.glue_schedule
+  raw_events_prefix  = split("ingest_date=", module.ingest.raw_prefix)[0]
+  glue_script_path   = "${path.module}/../../../glue/curate_events.py"
+  worker_type        = var.glue_worker_type
+  number_of_workers  = var.glue_number_of_workers
+  schedule           = var.glue_schedule
+  metric_namespace   = local.metric_namespace
+  log_retention_days = var.log_retention_days
 
   create_data_quality_ruleset = var.create_data_quality_ruleset
 }
@@ -81,7 +105,10 @@ module "realtime" {
   lambda_maximum_retry_attempts          = var.lambda_maximum_retry_attempts
   lambda_maximum_record_age_seconds      = var.lambda_maximum_record_age_seconds
   lambda_parallelization_factor          = var.lambda_parallelization_factor
-  lambda_layers                          = var.lambda_layers
+  lambda_layers                          = var.attach_powertools_layer ? [local.powertools_layer_arn] : []
+  metric_namespace                       = local.metric_namespace
+  log_retention_days                     = var.log_retention_days
+  lambda_runtime                         = local.powertools.python_runtime
 }
 
 module "monitoring" {
@@ -98,15 +125,6 @@ module "monitoring" {
   firehose_name          = module.ingest.firehose_name
   glue_job_name          = module.catalog.glue_job_name
   curated_max_age_hours  = var.curated_max_age_hours
+  curation_scheduled     = var.glue_schedule != null
   metric_namespace       = module.realtime.metric_namespace
-}
-
-module "quicksight" {
-  source = "../quicksight"
-
-  enabled          = var.enable_quicksight
-  name_prefix      = var.name_prefix
-  athena_workgroup = module.analytics.workgroup_name
-  glue_database    = module.catalog.database_name
-  principal_arn    = var.quicksight_principal_arn
 }

@@ -176,7 +176,40 @@ output "dashboard_name" {
   value       = module.monitoring.dashboard_name
 }
 
-output "quicksight_data_source_arn" {
-  description = "QuickSight Athena data source; null unless enable_quicksight is true."
-  value       = module.quicksight.data_source_arn
+output "iam_role_arns" {
+  description = "Role of each component that calls AWS at run time (tests/permissions checks every call against them); flink is null without the application."
+  value = {
+    firehose = module.ingest.firehose_role_arn
+    flink    = module.realtime.flink_role_arn
+    lambda   = module.realtime.lambda_role_arn
+    glue     = module.catalog.glue_job_role_arn
+  }
+}
+
+output "events_consumer_arn" {
+  description = "The Flink application's enhanced fan-out consumer on the events stream; null without the application."
+  value       = module.realtime.events_consumer_arn
+}
+
+output "alerting_lambda_runtime" {
+  description = "Runtime and layers of the alerting Lambda: the Python and Powertools layer of lambdas/powertools_layer.json."
+  value = {
+    runtime = local.powertools.python_runtime
+    layers  = var.attach_powertools_layer ? [local.powertools_layer_arn] : []
+  }
+}
+
+output "glue_log_groups" {
+  description = "The log groups the Glue job writes."
+  value       = module.catalog.log_group_names
+}
+
+output "operator_policy_arn" {
+  description = "Managed policy for a person or CI running `ecomm replay | etl | kpi | report | alerts` against this environment (plus read access to its state: the bootstrap's state_reader_policy_json)."
+  value       = aws_iam_policy.operator.arn
+}
+
+output "operator_policy_json" {
+  description = "The operator policy's document (see operator_policy_arn)."
+  value       = data.aws_iam_policy_document.operator.json
 }

@@ -9,7 +9,7 @@ variable "environment" {
 }
 
 variable "force_destroy" {
-  description = "Let `terraform destroy` delete non-empty buckets and the Athena workgroup's queries (the local stack only)."
+  description = "Let `terraform destroy` delete non-empty, versioned buckets and the Athena workgroup with its query history (on in local and dev; in prod only to tear down)."
   type        = bool
   default     = false
 }
@@ -228,26 +228,25 @@ variable "lambda_parallelization_factor" {
 }
 
 variable "curated_max_age_hours" {
-  description = "The curated data alarm fires when the newest curated data is older than this."
+  description = "Where curation is scheduled (glue_schedule), the heartbeat alarm fires when no successful run has reported for this many hours."
   type        = number
   default     = 26
 }
 
-variable "enable_quicksight" {
-  description = "Create the QuickSight data source and data sets (needs a QuickSight subscription)."
+variable "attach_powertools_layer" {
+  description = "Attach the Powertools for AWS Lambda (Python) layer to the alerting Lambda (off locally: the emulator holds no AWS layer, and the local runner runs the handler in-process)."
   type        = bool
-  default     = false
+  default     = true
 }
 
-variable "quicksight_principal_arn" {
-  description = "QuickSight user or group ARN that owns the data source and data sets; null grants none."
+variable "powertools_layer_arn" {
+  description = "Powertools layer to use instead of AWS's public one for the pinned release (a private copy, or China/GovCloud, where AWS publishes under other accounts); null builds the ARN from the region and lambdas/powertools_layer.json."
   type        = string
   default     = null
   nullable    = true
-}
 
-variable "lambda_layers" {
-  description = "Layer ARNs of the alerting Lambda: the Powertools for AWS Lambda (Python) layer of the region (the zip holds only the project's code)."
-  type        = list(string)
-  default     = []
+  validation {
+    condition     = var.powertools_layer_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", var.powertools_layer_arn))
+    error_message = "powertools_layer_arn must be null or a versioned Lambda layer ARN."
+  }
 }

@@ -15,12 +15,14 @@ locals {
   flink_app_name        = "${var.name_prefix}-anomaly-rules"
   lambda_name           = "${var.name_prefix}-alerting"
   flink_code_key        = "flink/${local.flink_app_name}.zip"
+  events_consumer_name  = "${var.name_prefix}-anomaly-rules"
 
   # Every property group becomes the application's runtime properties; flink/main.py flattens
   # them and substitutes `${name}` in the rule SQL, so a threshold never lives in the SQL itself.
   flink_streams = {
     events_stream_name    = var.events_stream_name
     events_stream_arn     = var.events_stream_arn
+    events_consumer_name  = local.events_consumer_name
     anomalies_stream_name = local.anomalies_stream_name
     anomalies_stream_arn  = aws_kinesis_stream.this.arn
     aws_region            = local.region
@@ -49,6 +51,18 @@ resource "aws_kinesis_stream" "this" {
 }
 
 # --- Managed Service for Apache Flink ----------------------------------------------------------
+
+# Flink reads the events stream through its own enhanced fan-out consumer: the 5.0 Kinesis
+# source polls GetRecords in a loop with no pause, which would take the shard's 5 reads a second
+# that Firehose shares. Terraform owns the consumer (the job uses it SELF_MANAGED), so it goes
+# with `destroy` and never blocks the stream's deletion. See docs/realtime.md, "Reading the
+# events stream".
+resource "aws_kinesis_stream_consumer" "events" {
+  count = var.create_flink_application ? 1 : 0
+
+  name       = local.events_consumer_name
+  stream_arn = var.events_stream_arn
+}
 
 resource "aws_s3_object" "flink_code" {
   count = var.create_flink_application ? 1 : 0
@@ -115,15 +129,23 @@ data "aws_iam_policy_document" "flink" {
   }
 
   statement {
-    sid = "ReadEventsStream"
+    sid = "ListEventShards"
     actions = [
-      "kinesis:DescribeStream",
       "kinesis:DescribeStreamSummary",
-      "kinesis:GetRecords",
-      "kinesis:GetShardIterator",
       "kinesis:ListShards",
     ]
     resources = [var.events_stream_arn]
+  }
+
+  # The enhanced fan-out reads: SELF_MANAGED, so no Register/DeregisterStreamConsumer.
+  statement {
+    sid = "ReadEventsThroughConsumer"
+    actions = [
+      "kinesis:DescribeStreamConsumer",
+      "kinesis:SubscribeToShard",
+    ]
+    # The consumer's own ARN (AWS appends its creation time), known once it exists.
+    resources = [try(aws_kinesis_stream_consumer.events[0].arn, "${var.events_stream_arn}/consumer/${local.events_consumer_name}:*")]
   }
 
   statement {
@@ -303,19 +325,45 @@ data "aws_iam_policy_document" "topic" {
     }
   }
 
-  # CloudWatch alarms and EventBridge rules (the monitoring module) publish as services.
+  # CloudWatch alarms and the EventBridge rule of the monitoring module publish as services,
+  # each only for this platform's alarms and rules.
   statement {
-    sid       = "MonitoringServicesPublish"
+    sid       = "AlarmsPublish"
     actions   = ["sns:Publish"]
     resources = [aws_sns_topic.this.arn]
     principals {
       type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+      identifiers = ["cloudwatch.amazonaws.com"]
     }
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [local.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name_prefix}-*"]
+    }
+  }
+
+  statement {
+    sid       = "EventRulesPublish"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.this.arn]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${var.name_prefix}-*"]
     }
   }
 
@@ -393,10 +441,12 @@ data "aws_iam_policy_document" "lambda" {
   statement {
     sid = "WriteOffenders"
     actions = [
-      "dynamodb:GetItem",
+      "dynamodb:DeleteItem",
       "dynamodb:PutItem",
       "dynamodb:UpdateItem",
     ]
+    # DeleteItem: when the SNS send fails, the handler removes the offender item it wrote, so
+    # the retry alerts instead of finding a duplicate (lambdas/alerting/handler.py).
     resources = [aws_dynamodb_table.this.arn]
   }
 
@@ -513,7 +563,7 @@ resource "aws_lambda_event_source_mapping" "this" {
 
   lifecycle {
     precondition {
-      condition     = var.lambda_reserved_concurrency >= var.anomalies_shard_count * var.lambda_parallelization_factor
+      condition     = var.lambda_reserved_concurrency == null || try(var.lambda_reserved_concurrency >= var.anomalies_shard_count * var.lambda_parallelization_factor, false)
       error_message = "lambda_reserved_concurrency must be at least anomalies_shard_count x lambda_parallelization_factor, or the mapping is throttled."
     }
   }

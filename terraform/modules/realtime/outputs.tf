@@ -103,3 +103,18 @@ output "metric_namespace" {
   description = "CloudWatch namespace of the Lambda's embedded-metric-format metrics."
   value       = var.metric_namespace
 }
+
+output "lambda_role_arn" {
+  description = "ARN of the alerting Lambda's execution role."
+  value       = aws_iam_role.lambda.arn
+}
+
+output "flink_role_arn" {
+  description = "ARN of the Flink application's service execution role; null without the application."
+  value       = try(aws_iam_role.flink[0].arn, null)
+}
+
+output "events_consumer_arn" {
+  description = "ARN of the Flink application's enhanced fan-out consumer on the events stream; null without the application."
+  value       = try(aws_kinesis_stream_consumer.events[0].arn, null)
+}

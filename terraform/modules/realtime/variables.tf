@@ -230,13 +230,13 @@ variable "alert_email" {
 }
 
 variable "lambda_runtime" {
-  description = "Python runtime of the alerting Lambda."
+  description = "Python runtime of the alerting Lambda: the Python of its Powertools layer (the platform module passes the one of lambdas/powertools_layer.json)."
   type        = string
-  default     = "python3.12"
+  default     = "python3.13"
 
   validation {
-    condition     = contains(["python3.11", "python3.12"], var.lambda_runtime)
-    error_message = "lambda_runtime must be python3.11 or python3.12."
+    condition     = contains(["python3.11", "python3.12", "python3.13"], var.lambda_runtime)
+    error_message = "lambda_runtime must be python3.11, python3.12 or python3.13 (runtimes Powertools v3 publishes layers for and the code is tested on)."
   }
 }
 
@@ -263,13 +263,14 @@ variable "lambda_timeout_seconds" {
 }
 
 variable "lambda_reserved_concurrency" {
-  description = "Reserved concurrency of the alerting Lambda; must cover anomalies_shard_count x lambda_parallelization_factor."
+  description = "Reserved concurrency of the alerting Lambda (null: none, the default). AWS refuses a reservation that leaves under 100 unreserved executions, so on a new account whose concurrency quota is 10 any value fails; when set, it must cover anomalies_shard_count x lambda_parallelization_factor."
   type        = number
-  default     = 10
+  default     = null
+  nullable    = true
 
   validation {
-    condition     = var.lambda_reserved_concurrency >= 1 && var.lambda_reserved_concurrency <= 1000
-    error_message = "lambda_reserved_concurrency must be between 1 and 1000."
+    condition     = var.lambda_reserved_concurrency == null || try(var.lambda_reserved_concurrency >= 1 && var.lambda_reserved_concurrency <= 1000, false)
+    error_message = "lambda_reserved_concurrency must be null or between 1 and 1000."
   }
 }
 

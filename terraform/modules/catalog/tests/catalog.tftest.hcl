@@ -87,8 +87,40 @@ run "catalog_tables_and_job" {
   }
 
   assert {
-    condition     = aws_glue_security_configuration.this.encryption_configuration[0].s3_encryption[0].s3_encryption_mode == "SSE-KMS" && aws_glue_security_configuration.this.encryption_configuration[0].cloudwatch_encryption[0].cloudwatch_encryption_mode == "SSE-KMS" && aws_glue_security_configuration.this.encryption_configuration[0].job_bookmarks_encryption[0].job_bookmarks_encryption_mode == "CSE-KMS"
-    error_message = "S3, CloudWatch and bookmarks must be KMS-encrypted."
+    condition     = aws_glue_security_configuration.this.encryption_configuration[0].s3_encryption[0].s3_encryption_mode == "SSE-KMS" && aws_glue_security_configuration.this.encryption_configuration[0].job_bookmarks_encryption[0].job_bookmarks_encryption_mode == "CSE-KMS"
+    error_message = "S3 and bookmarks must be KMS-encrypted."
+  }
+
+  # Logs: encrypted by the groups Terraform makes (key and retention), which the job writes to.
+  assert {
+    condition = (
+      toset([for g in aws_cloudwatch_log_group.job : g.name]) == toset(["/aws-glue/jobs/ecomm-test/output", "/aws-glue/jobs/ecomm-test/error"])
+      && alltrue([for g in aws_cloudwatch_log_group.job : g.retention_in_days == 365 && g.kms_key_id == var.kms_key_arn])
+      && aws_glue_job.this.default_arguments["--custom-logGroup-prefix"] == "/aws-glue/jobs/ecomm-test"
+      && !contains(keys(aws_glue_job.this.default_arguments), "--enable-continuous-cloudwatch-log")
+    )
+    error_message = "The job's log groups must exist with retention and the key, and the job must log to them."
+  }
+
+  assert {
+    condition     = aws_glue_job.this.default_arguments["--metric_namespace"] == "ecomm"
+    error_message = "The job must publish its heartbeat in the platform namespace."
+  }
+
+  # Spark checks a folder by its bare key and its _$folder$ marker too.
+  assert {
+    condition = length(setsubtract([
+      "arn:aws:s3:::ecomm-test-curated-123456789012/events",
+      "arn:aws:s3:::ecomm-test-curated-123456789012/events_$folder$",
+      "arn:aws:s3:::ecomm-test-curated-123456789012/events/*",
+      "arn:aws:s3:::ecomm-test-quarantine-123456789012/events_$folder$",
+    ], one([for s in data.aws_iam_policy_document.glue_job.statement : s.resources if s.sid == "WriteCuratedAndQuarantine"]))) == 0
+    error_message = "The Glue role must cover the prefix keys and folder markers Spark checks."
+  }
+
+  assert {
+    condition     = toset(flatten([for s in data.aws_iam_policy_document.glue_job.statement : [for c in s.condition : c.values] if s.sid == "PublishJobMetrics"])) == toset(["Glue", "ecomm"])
+    error_message = "The Glue role may put metrics only in Glue's namespace and the platform's."
   }
 
   assert {
@@ -233,6 +265,26 @@ run "rejects_many_retries" {
     job_max_retries = 11
   }
   expect_failures = [var.job_max_retries]
+}
+
+run "rejects_glue_as_metric_namespace" {
+  command = plan
+
+  variables {
+    metric_namespace = "Glue"
+  }
+
+  expect_failures = [var.metric_namespace]
+}
+
+run "rejects_bad_log_retention" {
+  command = plan
+
+  variables {
+    log_retention_days = 42
+  }
+
+  expect_failures = [var.log_retention_days]
 }
 
 run "rejects_rate_schedule" {

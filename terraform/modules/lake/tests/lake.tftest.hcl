@@ -76,6 +76,24 @@ run "tls_only_policy_denies_insecure_transport" {
   }
 }
 
+run "services_that_publish_to_the_encrypted_topic" {
+  command = plan
+
+  # EventBridge's KMS requests carry no aws:SourceAccount/SourceArn: its statement must have no
+  # such condition, or every Glue-failure notification is dropped. CloudWatch's carry both.
+  assert {
+    condition = (
+      length(flatten([for st in data.aws_iam_policy_document.kms.statement : [for c in coalesce(st.condition, []) : c.variable] if st.sid == "EventBridgePublishesToEncryptedTopic"])) == 0
+      && toset(flatten([for st in data.aws_iam_policy_document.kms.statement : [for p in st.principals : tolist(p.identifiers)] if st.sid == "EventBridgePublishesToEncryptedTopic"])) == toset(["events.amazonaws.com"])
+    )
+    error_message = "EventBridge needs its own key policy statement without source conditions"
+  }
+  assert {
+    condition     = toset(flatten([for st in data.aws_iam_policy_document.kms.statement : [for c in st.condition : c.variable] if st.sid == "AlarmsPublishToEncryptedTopic"])) == toset(["aws:SourceAccount", "aws:SourceArn"])
+    error_message = "CloudWatch's statement is scoped to this account's alarms"
+  }
+}
+
 run "local_stack_force_destroys_and_keeps_raw" {
   command = plan
 

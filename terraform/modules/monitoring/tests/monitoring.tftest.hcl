@@ -20,10 +20,15 @@ variables {
 run "every_alarm_notifies_the_topic" {
   command = plan
 
+  variables {
+    curation_scheduled = true
+  }
+
   assert {
     condition = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset([
-      "events_write_throttles", "events_iterator_age", "lambda_errors", "dlq_depth",
-      "offenders_per_minute", "curated_data_age", "flink_downtime", "firehose_delivery",
+      "events_write_throttles", "events_iterator_age", "events_read_throttles", "lambda_errors",
+      "dlq_depth", "offenders_per_minute", "curation_heartbeat", "flink_downtime",
+      "firehose_delivery", "firehose_data_freshness", "firehose_source_throttles",
     ])
     error_message = "every watched signal must have an alarm"
   }
@@ -40,8 +45,24 @@ run "every_alarm_notifies_the_topic" {
     error_message = "the offenders alarm must read the Lambda's EMF metric"
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.this["curated_data_age"].threshold == 26 && aws_cloudwatch_metric_alarm.this["curated_data_age"].treat_missing_data == "breaching"
-    error_message = "stale curated data (or no report) must alarm"
+    condition = (
+      aws_cloudwatch_metric_alarm.this["curation_heartbeat"].metric_name == "CurationSucceeded"
+      && aws_cloudwatch_metric_alarm.this["curation_heartbeat"].statistic == "Sum"
+      && aws_cloudwatch_metric_alarm.this["curation_heartbeat"].comparison_operator == "LessThanThreshold"
+      && aws_cloudwatch_metric_alarm.this["curation_heartbeat"].threshold == 1
+      && aws_cloudwatch_metric_alarm.this["curation_heartbeat"].period == 3600
+      && aws_cloudwatch_metric_alarm.this["curation_heartbeat"].evaluation_periods == 26
+      && aws_cloudwatch_metric_alarm.this["curation_heartbeat"].treat_missing_data == "breaching"
+    )
+    error_message = "no successful curation for curated_max_age_hours hours (no heartbeat at all included) must alarm"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["firehose_data_freshness"].metric_name == "DeliveryToS3.DataFreshness" && aws_cloudwatch_metric_alarm.this["firehose_data_freshness"].threshold == 900
+    error_message = "Firehose must alarm when undelivered data gets old"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["firehose_source_throttles"].metric_name == "ThrottledGetRecords" && aws_cloudwatch_metric_alarm.this["events_read_throttles"].metric_name == "ReadProvisionedThroughputExceeded"
+    error_message = "throttled reads of the events stream must alarm"
   }
   assert {
     condition     = aws_cloudwatch_metric_alarm.this["firehose_delivery"].comparison_operator == "LessThanThreshold"
@@ -56,7 +77,7 @@ run "every_alarm_notifies_the_topic" {
     error_message = "failed Glue runs must notify the alerts topic"
   }
   assert {
-    condition     = length(output.alarm_names) == 8 && contains(output.alarm_names, "ecomm-test-dlq-depth")
+    condition     = length(output.alarm_names) == 11 && contains(output.alarm_names, "ecomm-test-dlq-depth")
     error_message = "alarm_names must list every alarm"
   }
   assert {
@@ -77,6 +98,10 @@ run "optional_sources_off" {
   assert {
     condition     = length(aws_cloudwatch_metric_alarm.this) == 6 && !contains(keys(aws_cloudwatch_metric_alarm.this), "flink_downtime")
     error_message = "no alarm for an absent Flink application or Firehose"
+  }
+  assert {
+    condition     = !contains(keys(aws_cloudwatch_metric_alarm.this), "curation_heartbeat")
+    error_message = "no heartbeat alarm where curation runs on demand only (the default)"
   }
   assert {
     condition     = output.glue_failure_rule_name == null && length(aws_cloudwatch_event_target.glue_job_failed) == 0
@@ -210,7 +235,8 @@ run "invalid_curated_max_age_hours" {
   command = plan
 
   variables {
-    curated_max_age_hours = 0
+    # More than the 7 days of hourly periods CloudWatch evaluates.
+    curated_max_age_hours = 169
   }
 
   expect_failures = [var.curated_max_age_hours]
@@ -251,6 +277,16 @@ run "invalid_thresholds_counts" {
 
   variables {
     thresholds = { events_iterator_age_ms = 10 }
+  }
+
+  expect_failures = [var.thresholds]
+}
+
+run "invalid_thresholds_freshness" {
+  command = plan
+
+  variables {
+    thresholds = { firehose_data_freshness_seconds = 10 }
   }
 
   expect_failures = [var.thresholds]

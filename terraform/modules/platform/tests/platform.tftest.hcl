@@ -81,6 +81,67 @@ run "local_without_a_flink_application" {
   }
 }
 
+run "the_lambda_runs_on_the_pinned_powertools_layer_of_its_region" {
+  command = plan
+
+  variables {
+    environment = "dev"
+    name_prefix = "ecomm-dev"
+    region      = "ap-southeast-2"
+  }
+
+  assert {
+    condition = length(output.alerting_lambda_runtime.layers) == 1 && output.alerting_lambda_runtime.layers[0] == (
+      "arn:aws:lambda:ap-southeast-2:017000801446:layer:AWSLambdaPowertoolsPythonV3-${replace(jsondecode(file("../../../lambdas/powertools_layer.json")).python_runtime, ".", "")}-x86_64:${jsondecode(file("../../../lambdas/powertools_layer.json")).layer_versions[jsondecode(file("../../../lambdas/powertools_layer.json")).pinned_release]}"
+    )
+    error_message = "the layer ARN must follow the region and the pinned release's layer version"
+  }
+  assert {
+    condition     = output.alerting_lambda_runtime.runtime == jsondecode(file("../../../lambdas/powertools_layer.json")).python_runtime
+    error_message = "the runtime must be the layer's Python"
+  }
+  assert {
+    condition     = output.metric_namespace == "ecomm-dev"
+    error_message = "each environment has its own metric namespace"
+  }
+}
+
+run "a_layer_of_ones_own_replaces_aws_s" {
+  command = plan
+
+  variables {
+    environment          = "dev"
+    name_prefix          = "ecomm-dev"
+    powertools_layer_arn = "arn:aws-cn:lambda:cn-north-1:498634801083:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:27"
+  }
+
+  assert {
+    condition     = length(output.alerting_lambda_runtime.layers) == 1 && output.alerting_lambda_runtime.layers[0] == var.powertools_layer_arn
+    error_message = "powertools_layer_arn must replace AWS's public layer"
+  }
+}
+
+run "the_operator_policy_covers_the_data_commands_only" {
+  command = plan
+
+  variables {
+    environment = "prod"
+    name_prefix = "ecomm-prod"
+  }
+
+  assert {
+    condition = alltrue([
+      for st in data.aws_iam_policy_document.operator.statement :
+      alltrue([for a in st.actions : !endswith(a, "*") && !startswith(a, "iam:")])
+    ])
+    error_message = "the operator policy names every action and grants no IAM"
+  }
+  assert {
+    condition     = aws_iam_policy.operator.name == "ecomm-prod-operator"
+    error_message = "the operator policy is a managed policy of the environment"
+  }
+}
+
 run "an_unknown_environment_is_refused" {
   command = plan
 

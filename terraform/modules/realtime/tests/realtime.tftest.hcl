@@ -168,6 +168,55 @@ run "explicit_nulls_in_rules_take_the_defaults" {
   }
 }
 
+run "permissions_and_reads_that_aws_honours" {
+  command = plan
+
+  # The rollback when an SNS send fails deletes the offender item it wrote.
+  assert {
+    condition     = contains(flatten([for st in data.aws_iam_policy_document.lambda.statement : st.actions if st.sid == "WriteOffenders"]), "dynamodb:DeleteItem")
+    error_message = "the Lambda role must allow the DeleteItem of its rollback"
+  }
+  # No reserved concurrency by default: a new account's quota (10) cannot reserve any.
+  assert {
+    condition     = coalesce(aws_lambda_function.this.reserved_concurrent_executions, -1) == -1
+    error_message = "reserved concurrency must be off by default"
+  }
+  assert {
+    condition     = aws_lambda_function.this.runtime == "python3.13"
+    error_message = "the runtime must be the Python of the Powertools layer"
+  }
+  # Flink reads through its own enhanced fan-out consumer, owned by Terraform.
+  assert {
+    condition     = aws_kinesis_stream_consumer.events[0].name == "ecomm-test-anomaly-rules" && aws_kinesis_stream_consumer.events[0].stream_arn == var.events_stream_arn
+    error_message = "the Flink application must have its own consumer on the events stream"
+  }
+  assert {
+    condition     = output.flink_runtime_properties["ecomm.streams"]["events_consumer_name"] == "ecomm-test-anomaly-rules"
+    error_message = "the job must be told its consumer"
+  }
+  assert {
+    condition = (
+      toset(flatten([for st in data.aws_iam_policy_document.flink.statement : st.actions if st.sid == "ReadEventsThroughConsumer"])) == toset(["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"])
+      && !contains(flatten([for st in data.aws_iam_policy_document.flink.statement : st.actions]), "kinesis:GetRecords")
+    )
+    error_message = "the Flink role reads through the consumer, never by polling the shards Firehose reads"
+  }
+}
+
+run "no_consumer_without_the_application" {
+  command = plan
+
+  variables {
+    create_flink_application = false
+    flink_zip_path           = null
+  }
+
+  assert {
+    condition     = length(aws_kinesis_stream_consumer.events) == 0 && output.events_consumer_arn == null && output.flink_role_arn == null
+    error_message = "no consumer and no Flink role without the application"
+  }
+}
+
 run "flink_on_without_zip_fails" {
   command = plan
 
