@@ -124,10 +124,10 @@ def _run_glue(
     from ecomm_cli.etl.glue_runner import run_glue_job
 
     arguments = {"--ingest_from": ingest_from} if ingest_from else {}
-    if not job_name:
-        settings, outputs = resolve(settings, require=["glue_job_name"])
-        job_name = str(outputs["glue_job_name"])
     name = job_name
+    if not name:
+        settings, outputs = resolve(settings, require=["glue_job_name"])
+        name = str(outputs["glue_job_name"])
     try:
         result = run_glue_job(
             client("glue", settings),

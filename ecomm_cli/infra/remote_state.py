@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from ecomm_cli.aws_clients import CREDENTIAL_ERROR_CODES
+from ecomm_cli.aws_clients import aws_error
 from ecomm_cli.console import EcommError
 from ecomm_cli.settings import Settings
 
@@ -95,20 +95,9 @@ def backend(settings: Settings) -> Backend:
 
 def _aws_error(exc: Exception, where: Backend) -> EcommError:
     """A one-line error for a failed read of the state object."""
-    if isinstance(exc, NoCredentialsError):
-        return EcommError(
-            f"no AWS credentials found for --env {where.env}",
-            hint="configure a profile (aws configure / AWS_PROFILE) or try --env local",
-        )
     if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
+        code = str(exc.response.get("Error", {}).get("Code", ""))
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if code in CREDENTIAL_ERROR_CODES:
-            return EcommError(
-                f"the AWS credentials for --env {where.env} are invalid or expired ({code})",
-                hint="refresh them (aws sso login / a new session token) and retry",
-            )
         if code == "NoSuchBucket":
             return EcommError(
                 f"the Terraform state bucket {where.bucket} of {where.env} does not exist",
@@ -117,15 +106,14 @@ def _aws_error(exc: Exception, where: Backend) -> EcommError:
         if code in ("403", "AccessDenied", "Forbidden") or status == 403:
             return EcommError(
                 f"access denied reading the state of {where.env} ({where.state_url})",
-                hint="the operator policy (Terraform output operator_policy_json) "
-                "lists what a person running ecomm needs",
+                hint="attach the bootstrap's state_reader_policy_json for this environment",
             )
-        return EcommError(
-            f"cannot read the state of {where.env} ({where.state_url}): {code or status}"
-        )
-    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    known = aws_error(exc)
+    if known is not None and known.hint:  # credentials, endpoint, region: the fix is known
+        return known
+    reason = known.message if known else (str(exc).splitlines() or [type(exc).__name__])[0]
     return EcommError(
-        f"cannot reach S3 to read the state of {where.env}: {first_line}",
+        f"cannot read the state of {where.env} ({where.state_url}): {reason}",
         hint="check the network, AWS_ENDPOINT_URL and the region in backend.hcl",
     )
 
@@ -143,7 +131,7 @@ def state_etag(s3: Any, where: Backend) -> str | None:
                 return None
             exc.response["Error"]["Code"] = "NoSuchBucket"
         raise _aws_error(exc, where) from None
-    except (BotoCoreError, NoCredentialsError) as exc:
+    except BotoCoreError as exc:
         raise _aws_error(exc, where) from None
     return str(head["ETag"]).strip('"')
 

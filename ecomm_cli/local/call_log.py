@@ -3,8 +3,8 @@
 The emulator enforces no IAM. To check what AWS would allow, the tests need every call the
 platform's code makes, attributed to the component that makes it: each local runner signs with
 its own access key (`aws_clients.COMPONENT_KEYS`), and this WSGI middleware writes the signing
-key, service, region, operation, the request's short string parameters and the answer's
-status. Identical calls are written once, so a follow loop's thousand polls cost one line.
+key, service, region, operation, the request's parameters that name a resource and the
+answer's status. Identical calls are written once, so a follow loop's thousand polls cost one line.
 
 Set ECOMM_EMULATOR_CALL_LOG=<file> in the environment of `ecomm local up` (or of the
 emulator process) to turn it on; tests/permissions reads the file.

@@ -142,6 +142,33 @@ run "the_operator_policy_covers_the_data_commands_only" {
   }
 }
 
+run "no_layer_where_none_is_attached" {
+  command = plan
+
+  variables {
+    environment             = "local"
+    name_prefix             = "ecomm-local"
+    attach_powertools_layer = false
+  }
+
+  assert {
+    condition     = length(output.alerting_lambda_runtime.layers) == 0
+    error_message = "the local stack attaches no layer (the emulator holds none)"
+  }
+}
+
+run "a_layer_arn_that_is_not_one_is_refused" {
+  command = plan
+
+  variables {
+    environment          = "dev"
+    name_prefix          = "ecomm-dev"
+    powertools_layer_arn = "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64"
+  }
+
+  expect_failures = [var.powertools_layer_arn]
+}
+
 run "an_unknown_environment_is_refused" {
   command = plan
 
