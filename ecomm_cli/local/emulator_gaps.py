@@ -184,6 +184,30 @@ def patch_athena_delete_named_query() -> None:
     AthenaResponse.delete_named_query = delete_named_query  # type: ignore[attr-defined]
 
 
+def patch_athena_delete_work_group_with_history() -> None:
+    """AWS refuses to delete a workgroup that still holds query executions or named queries
+    unless RecursiveDeleteOption is true (what `force_destroy` sets); moto deletes it anyway,
+    so a destroy that fails on AWS would pass here. Made as strict as AWS."""
+    from moto.athena.responses import AthenaResponse
+
+    delete_any = AthenaResponse.delete_work_group
+
+    def delete_work_group(self: AthenaResponse) -> Any:
+        name = self._get_param("WorkGroup")
+        if not self._get_param("RecursiveDeleteOption"):
+            backend = self.athena_backend
+            holders = [*backend.executions.values(), *backend.named_queries.values()]
+            if any(getattr(getattr(h, "workgroup", None), "name", None) == name for h in holders):
+                return self.error(
+                    f"WorkGroup {name} is not empty: it has queries or named queries "
+                    "(set RecursiveDeleteOption to delete them with it)",
+                    400,
+                )
+        return delete_any(self)
+
+    AthenaResponse.delete_work_group = delete_work_group  # type: ignore[method-assign]
+
+
 def patch_lambda_kinesis_trigger() -> None:
     from moto.awslambda.models import LambdaBackend
 
@@ -387,6 +411,7 @@ def apply_all() -> None:
     patch_s3_secure_transport()
     patch_kinesis_create_stream_tags()
     patch_athena_delete_named_query()
+    patch_athena_delete_work_group_with_history()
     patch_lambda_kinesis_trigger()
     patch_glue_data_quality_rulesets()
     patch_kinesis_shard_performance()

@@ -105,6 +105,20 @@ def test_athena_named_query_can_be_deleted(endpoint: str) -> None:
     assert query_id not in athena.list_named_queries(WorkGroup="wg")["NamedQueryIds"]
 
 
+def test_a_workgroup_with_query_history_is_deleted_only_recursively(endpoint: str) -> None:
+    """As on AWS: `force_destroy` (RecursiveDeleteOption) is what deletes a used workgroup."""
+    athena = _client("athena", endpoint)
+    athena.create_work_group(Name="used")
+    athena.create_work_group(Name="unused")
+    athena.start_query_execution(QueryString="SELECT 1", WorkGroup="used")
+    with pytest.raises(athena.exceptions.InvalidRequestException, match="not empty"):
+        athena.delete_work_group(WorkGroup="used")
+    athena.delete_work_group(WorkGroup="unused")
+    athena.delete_work_group(WorkGroup="used", RecursiveDeleteOption=True)
+    names = {w["Name"] for w in athena.list_work_groups()["WorkGroups"]}
+    assert not {"used", "unused"} & names
+
+
 def test_flink_application_lifecycle(endpoint: str, tmp_path: Path) -> None:
     flink = _client("kinesisanalyticsv2", endpoint)
     created = flink.create_application(

@@ -276,6 +276,14 @@ def check_apply(r: Rehearsal, proc: Any) -> None:
         s3.head_object(Bucket=STATE_BUCKET, Key="ecomm/dev/terraform.tfstate.tflock")
 
 
+def write_as_the_managed_service(r: Rehearsal, zone: str, key: str) -> None:
+    """An object where a managed service writes on AWS and the emulator does not (Firehose
+    from a Kinesis source, the Glue job on Spark, Athena's results), in a versioned bucket: so
+    the destroy must empty it, as on AWS (force_destroy)."""
+    bucket = f"{PREFIX}-{zone}-{ACCOUNT}"
+    r.account.client("s3").put_object(Bucket=bucket, Key=key, Body=b"written on AWS by a service")
+
+
 def check_replay(r: Rehearsal, proc: Any) -> None:
     kinesis = r.account.client("kinesis")
     stream = f"{PREFIX}-events"
@@ -291,12 +299,14 @@ def check_replay(r: Rehearsal, proc: Any) -> None:
             iterator = page.get("NextShardIterator") if page["Records"] else None
     assert len(events) == ROWS
     assert all(e["event_time"].endswith("Z") for e in events)
+    write_as_the_managed_service(r, "raw", "raw/events/ingest_date=2026-11-30/hour=06/part-1.gz")
 
 
 def check_etl(r: Rehearsal, proc: Any) -> None:
     runs = r.account.client("glue").get_job_runs(JobName=f"{PREFIX}-curate-events")["JobRuns"]
     assert [run["JobRunState"] for run in runs] == ["SUCCEEDED"]
     assert "SUCCEEDED" in proc.stdout
+    write_as_the_managed_service(r, "curated", "events/event_date=2019-10-01/part-0.parquet")
 
 
 def before_kpi(r: Rehearsal) -> None:
@@ -315,6 +325,7 @@ def check_kpi(r: Rehearsal, proc: Any) -> None:
     sent = athena.get_query_execution(QueryExecutionId=ids[0])["QueryExecution"]
     assert sent["Query"] == (PROJECT_ROOT / "sql" / "kpi" / "unique-visitors.sql").read_text()
     assert sent["QueryExecutionContext"] == {"Database": "ecomm_dev"}
+    write_as_the_managed_service(r, "athena-results", f"results/{ids[0]}.csv")
 
 
 def check_alerts(r: Rehearsal, proc: Any) -> None:
