@@ -8,12 +8,14 @@ import typer
 from typer.core import TyperGroup
 
 from ecomm_cli import __version__
-from ecomm_cli.console import EcommError, fail
+from ecomm_cli.console import fail
+from ecomm_cli.errors import EXIT_INTERRUPTED, EXIT_OK, EcommError
 
 
 class EcommGroup(TyperGroup):
     """Root command group: an expected failure anywhere below (ours, or an AWS SDK error such
-    as expired credentials) becomes one line and exit 2, Ctrl-C one line and exit 130."""
+    as expired credentials) becomes one line and its code (EXIT_ERROR unless it says), Ctrl-C
+    one line and EXIT_INTERRUPTED (ecomm_cli.errors holds the table)."""
 
     def invoke(self, ctx: Any) -> Any:  # click's Context, vendored by typer
         try:
@@ -22,7 +24,7 @@ class EcommGroup(TyperGroup):
             fail(exc.message, exc.hint, exc.code)
         except KeyboardInterrupt:
             # Commands that start something (local up, demo, replay) stop it before this.
-            fail("interrupted", code=130)
+            fail("interrupted", code=EXIT_INTERRUPTED)
         except Exception as exc:
             # Loaded only on this path, so `ecomm --version` does not import botocore.
             from ecomm_cli.aws_clients import aws_error
@@ -46,7 +48,7 @@ app = typer.Typer(
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"ecomm {__version__}")
-        raise typer.Exit()
+        raise typer.Exit(EXIT_OK)
 
 
 @app.callback()

@@ -14,7 +14,7 @@ from botocore.exceptions import (
     NoRegionError,
 )
 
-from ecomm_cli.console import EcommError
+from ecomm_cli.errors import EcommError
 from ecomm_cli.settings import Settings
 
 # Error codes that mean "these credentials will not do", whatever the service.

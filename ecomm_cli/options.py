@@ -9,8 +9,11 @@ import typer
 
 
 class OutputFormat(StrEnum):
+    """How a command prints its data (ecomm_cli/output.py renders every one)."""
+
     table = "table"
     json = "json"
+    jsonl = "jsonl"  # one JSON object per row: streams and `jq`-friendly (alerts, KPI rows)
     csv = "csv"
 
 
@@ -20,5 +23,10 @@ EnvOption = Annotated[
 ]
 FormatOption = Annotated[
     OutputFormat,
-    typer.Option("--format", "-f", envvar="ECOMM_FORMAT", help="Output: table, json or csv."),
+    typer.Option(
+        "--format",
+        "-f",
+        envvar="ECOMM_FORMAT",
+        help="Output: table, json, jsonl (one object per row) or csv.",
+    ),
 ]

@@ -1,13 +1,16 @@
 """The Managed Service for Apache Flink application: the real-time rules of sql/realtime.
 
-Packaged by `ecomm plan` as a zip holding this file, `sql/realtime/*.sql` and, on AWS, the
-Kinesis SQL connector jar under `lib/`. At start it:
+Packaged by `ecomm plan` as a zip holding this file, `sql/realtime/` (the rules manifest
+`rules.json` and the SQL files) and, on AWS, the Kinesis SQL connector jar under `lib/`. At
+start it:
 
 1. reads the runtime properties Terraform sets (on Managed Flink the file
    /etc/flink/application_properties.json; elsewhere the file named by ECOMM_FLINK_PROPERTIES),
+   and takes the manifest's default for a rule parameter that is absent,
 2. declares the Kinesis source table `events` (event time from the event's own `event_time`,
    with a bounded out-of-orderness watermark) and the sink table `anomalies`,
-3. loads every rule file, substitutes its `${name}` placeholders from the properties, and
+3. loads the shared views (`_*.sql`) and every rule file the manifest names, substitutes their
+   `${name}` placeholders from the properties, and
 4. runs all rules in one statement set (one job, one read of the source).
 
 Everything except `run()` is plain Python, importable and tested without PyFlink.
@@ -29,21 +32,8 @@ PROPERTIES_ENV = "ECOMM_FLINK_PROPERTIES"
 SQL_DIR_ENV = "ECOMM_FLINK_SQL_DIR"
 # Property groups that carry the platform's settings (Terraform: modules/realtime).
 PLATFORM_GROUP_PREFIX = "ecomm."
-# The rule thresholds Terraform passes (the `rules` variable of modules/realtime).
-RULE_PROPERTY_NAMES = frozenset(
-    {
-        "flood_events_per_window",
-        "flood_window_seconds",
-        "scraper_distinct_products_per_minute",
-        "cart_stuffer_adds",
-        "cart_stuffer_window_seconds",
-        "session_cycler_sessions_per_minute",
-        "traffic_spike_factor",
-        "traffic_spike_min_events",
-        "watermark_seconds",
-        "idle_timeout_seconds",
-    }
-)
+# The rules manifest, beside the rule files (sql/realtime/rules.json).
+MANIFEST_NAME = "rules.json"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # A substituted value goes into SQL text (Flink SQL has no bind parameters for DDL or window
 # sizes), so only numbers and plain identifiers are accepted: nothing that could end a literal.
@@ -161,6 +151,57 @@ def job_settings(properties: Mapping[str, str]) -> JobSettings:
         source_init_position=position,
         events_consumer_name=properties.get("events_consumer_name") or None,
     )
+
+
+# --- the rules manifest --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """What the manifest tells the job: the rule files in order, and every property the rules
+    read with its default (the manifest's rule parameters and the settings used by flink)."""
+
+    rule_files: tuple[str, ...]
+    defaults: dict[str, str]
+
+
+def read_manifest(sql_dir: Path) -> RuleSet:
+    """The manifest's rule files and property defaults; a missing or malformed manifest, or a
+    rule file it names that is not there, is a configuration error. (ecomm_cli validates the
+    manifest fully; this app is shipped alone in its zip, so it reads only what it needs.)"""
+    path = sql_dir / MANIFEST_NAME
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        rules = document["rules"]
+        defaults = {
+            name: _text(parameter["value"])
+            for rule in rules.values()
+            for name, parameter in rule["parameters"].items()
+        }
+        defaults.update(
+            (name, _text(setting["value"]))
+            for name, setting in document["settings"].items()
+            if "flink" in setting.get("used_by", ())
+        )
+        files = tuple(str(rule["sql"]) for rule in rules.values())
+    except FileNotFoundError as exc:
+        raise ConfigError(f"no rules manifest at {path}") from exc
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"rules manifest {path} is malformed: {exc!r}") from exc
+    missing = [f for f in files if not (sql_dir / f).is_file()]
+    if missing:
+        raise ConfigError(f"rule file(s) named by {path} not found: {', '.join(missing)}")
+    return RuleSet(rule_files=files, defaults=defaults)
+
+
+def _text(value: Any) -> str:
+    # JSON numbers as the SQL wants them: 4.0 stays 4.0, 20 stays 20.
+    return str(value)
+
+
+def with_defaults(properties: Mapping[str, str], rules: RuleSet) -> dict[str, str]:
+    """The runtime properties, with the manifest's default for every rule property absent."""
+    return {**rules.defaults, **properties}
 
 
 # --- rule SQL ----------------------------------------------------------------------------------
@@ -330,11 +371,18 @@ class JobPlan:
 
 
 def rule_files(sql_dir: Path) -> list[Path]:
-    """The rule files, in a stable order; none is a configuration error."""
-    files = sorted(sql_dir.glob("*.sql"))
-    if not files:
-        raise ConfigError(f"no rule files (*.sql) in {sql_dir}")
-    return files
+    """The shared views (`_*.sql`, sorted), then the rule files in the manifest's order.
+
+    A rule file the manifest does not name is an error: it would never run."""
+    rules = read_manifest(sql_dir)
+    shared = sorted(sql_dir.glob("_*.sql"))
+    named = set(rules.rule_files)
+    orphans = sorted(
+        p.name for p in sql_dir.glob("*.sql") if not p.name.startswith("_") and p.name not in named
+    )
+    if orphans:
+        raise ConfigError(f"rule file(s) not in {MANIFEST_NAME}: {', '.join(orphans)}")
+    return [*shared, *(sql_dir / name for name in rules.rule_files)]
 
 
 def plan_job(
@@ -348,6 +396,7 @@ def plan_job(
     The connector options default to Kinesis; a test or a local run passes others
     (e.g. the filesystem connector) and keeps the same tables and rules.
     """
+    properties = with_defaults(properties, read_manifest(sql_dir))
     settings = job_settings(properties)
     setup: list[str] = []
     inserts: list[str] = []

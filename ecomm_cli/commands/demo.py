@@ -8,15 +8,8 @@ from pathlib import Path
 import typer
 
 from ecomm_cli.console import console, fail
-from ecomm_cli.demo.pipeline import (
-    DEFAULT_BOTS,
-    DemoOptions,
-    DemoRun,
-    StageError,
-    print_summary,
-    run_demo,
-)
-from ecomm_cli.demo.supervisor import RunnerFailed
+from ecomm_cli.demo.pipeline import DEFAULT_BOTS, DemoOptions, DemoRun, print_summary, run_demo
+from ecomm_cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EcommError
 from ecomm_cli.settings import Settings
 
 
@@ -58,12 +51,13 @@ def demo(
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         run_demo(run)
-    except (StageError, RunnerFailed) as exc:
+    except EcommError as exc:
+        # Any failed stage is an error, whatever code its command would have used.
         print_summary(run)
-        fail(str(exc), hint=f"logs under {run.work_dir / 'logs'}", code=1)
+        fail(exc.message, exc.hint or f"logs under {run.work_dir / 'logs'}", EXIT_ERROR)
     except KeyboardInterrupt:
         print_summary(run)
-        fail("interrupted: everything the demo started was stopped", code=130)
+        fail("interrupted: everything the demo started was stopped", code=EXIT_INTERRUPTED)
     print_summary(run)
     console.print("[bold green]demo complete[/]")
 

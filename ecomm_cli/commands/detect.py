@@ -1,31 +1,26 @@
 """`ecomm detect FILE`: the real-time rules run offline over a CSV file.
 
-Alerts go to stdout (a table, or one JSON object per line for pipes); the run summary (events,
-rejected rows, late events) goes to stderr, so `--format jsonl` output stays pure alerts.
+The alerts, and with --labels the rules' precision and recall, go to stdout (tables, one JSON
+object `{"alerts": [...], "scores": [...]}`, CSV blocks, or JSON lines: one alert per line as the
+anomalies stream carries it, the scores then on stderr); the run summary (events, rejected rows,
+late events) goes to stderr, so JSON, JSON lines and CSV output stays pure data.
 """
 
 from __future__ import annotations
 
-import json
-import sys
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from ecomm_cli import contract
-from ecomm_cli.console import console, err_console, fail
+from ecomm_cli.console import err_console, fail
 from ecomm_cli.detect.engine import Alert, Detector
 from ecomm_cli.detect.evaluation import KindScore, LabelsError, read_labels, score
 from ecomm_cli.detect.rules import Thresholds
 from ecomm_cli.detect.source import ReadStats, read_events
-
-
-class DetectFormat(StrEnum):
-    table = "table"
-    jsonl = "jsonl"
+from ecomm_cli.options import FormatOption, OutputFormat
+from ecomm_cli.output import Record, Rows, render
 
 
 def register(app: typer.Typer) -> None:
@@ -35,10 +30,7 @@ def register(app: typer.Typer) -> None:
 
 def detect(
     file: Annotated[Path, typer.Argument(help="REES46 CSV (or .csv.gz) in event-time order.")],
-    output: Annotated[
-        DetectFormat,
-        typer.Option("--format", "-f", envvar="ECOMM_DETECT_FORMAT", help="table or jsonl."),
-    ] = DetectFormat.table,
+    output: FormatOption = OutputFormat.table,
     labels: Annotated[
         Path | None,
         typer.Option("--labels", help="Bot labels from `ecomm sample generate`: score the rules."),
@@ -65,19 +57,21 @@ def detect(
     detector = Detector(thresholds)
     alerts: list[Alert] = []
     try:
-        for alert in detector.run(read_events(file, stats)):
-            alerts.append(alert)
-            if output is DetectFormat.jsonl:
-                sys.stdout.write(json.dumps(alert.to_dict()) + "\n")
+        alerts.extend(detector.run(read_events(file, stats)))
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}", "check the path")
     except contract.RowError as exc:
         fail(f"{file}: {exc}", "expected a REES46 CSV with the event contract's columns")
-    if output is DetectFormat.table:
-        _print_alerts(alerts)
     _print_summary(file, stats, detector, len(alerts))
-    if truth is not None:
-        _print_scores(score(alerts, truth), output)
+    scores = None if truth is None else score(alerts, truth)
+    data = detect_output(file, alerts, scores)
+    if output is OutputFormat.jsonl:
+        # The anomalies stream's records, one per line; the scores go to stderr beside them.
+        render(data.fields["alerts"], output)
+        if "scores" in data.fields:
+            render(data.fields["scores"], OutputFormat.table, console=err_console)
+        return
+    render(data, output)
 
 
 def _pairs(items: list[str]) -> list[tuple[str, str]]:
@@ -90,20 +84,35 @@ def _pairs(items: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _print_alerts(alerts: list[Alert]) -> None:
-    table = Table(title=f"{len(alerts)} alert(s)")
-    for column in ("rule", "user_id", "window_start", "window_end", "count"):
-        table.add_column(column, justify="right" if column == "count" else "left", no_wrap=True)
-    for alert in alerts:
-        body = alert.to_dict()
-        table.add_row(
-            alert.rule,
-            "(platform)" if alert.user_id is None else str(alert.user_id),
-            body["window_start"],
-            body["window_end"],
-            str(alert.count),
+def detect_output(file: Path, alerts: list[Alert], scores: list[KindScore] | None) -> Record:
+    """The alerts as the anomalies stream carries them (samples in JSON and CSV only), and the
+    score of each rule against the labels when there are labels."""
+    fields: dict[str, Any] = {
+        "alerts": Rows(
+            f"{len(alerts)} alert(s)",
+            ("rule", "user_id", "window_start", "window_end", "count", "samples"),
+            [alert.to_dict() for alert in alerts],
+            table_columns=("rule", "user_id", "window_start", "window_end", "count"),
+            verbatim=("user_id",),
         )
-    console.print(table)
+    }
+    if scores is not None:
+        fields["scores"] = Rows(
+            "rules against the labels",
+            ("kind", "labelled", "flagged", "caught", "precision", "recall"),
+            [
+                {
+                    "kind": item.kind,
+                    "labelled": item.labelled,
+                    "flagged": item.flagged,
+                    "caught": item.true_positives,
+                    "precision": item.precision,
+                    "recall": item.recall,
+                }
+                for item in scores
+            ],
+        )
+    return Record(f"ecomm detect {file}", fields)
 
 
 def _print_summary(file: Path, stats: ReadStats, detector: Detector, alerts: int) -> None:
@@ -117,20 +126,3 @@ def _print_summary(file: Path, stats: ReadStats, detector: Detector, alerts: int
     )
     for reason in stats.reasons:
         err_console.print(f"  rejected {reason}", highlight=False, soft_wrap=True)
-
-
-def _print_scores(scores: list[KindScore], output: DetectFormat) -> None:
-    table = Table(title="rules against the labels")
-    for column in ("kind", "labelled", "flagged", "caught", "precision", "recall"):
-        table.add_column(column, justify="left" if column == "kind" else "right")
-    for item in scores:
-        table.add_row(
-            item.kind,
-            str(item.labelled),
-            str(item.flagged),
-            str(item.true_positives),
-            "n/a" if item.precision is None else f"{item.precision:.3f}",
-            "n/a" if item.recall is None else f"{item.recall:.3f}",
-        )
-    # With jsonl the scores must not mix into the alert lines on stdout.
-    (err_console if output is DetectFormat.jsonl else console).print(table)

@@ -5,20 +5,23 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import typer
-from rich.table import Table
 
 from ecomm_cli import aws_clients
-from ecomm_cli.console import EcommError, console
+from ecomm_cli.errors import EXIT_FINDINGS, EcommError
 from ecomm_cli.infra import provider_mirror, terraform
 from ecomm_cli.local import stack
+from ecomm_cli.options import FormatOption, OutputFormat
+from ecomm_cli.output import Rows, render
 from ecomm_cli.settings import Settings
 
 
 @dataclass(frozen=True)
 class Check:
+    """One readiness check: ok, warn (works with less) or fail (exit 1)."""
+
     name: str
     status: str  # ok | warn | fail
     detail: str
@@ -111,16 +114,21 @@ def run_checks(settings: Settings) -> list[Check]:
     return checks
 
 
-def doctor() -> None:
-    """Check terraform, the aws provider source, Java, AWS credentials and the emulator."""
+def doctor(output: FormatOption = OutputFormat.table) -> None:
+    """Check terraform, the aws provider source, Java, AWS credentials and the emulator;
+    exit 1 when a check fails."""
     checks = run_checks(Settings.load())
-    table = Table("check", "status", "detail", title="ecomm doctor")
-    colours = {"ok": "green", "warn": "yellow", "fail": "red"}
-    for check in checks:
-        table.add_row(check.name, f"[{colours[check.status]}]{check.status}[/]", check.detail)
-    console.print(table)
+    render(
+        Rows(
+            "ecomm doctor",
+            ("name", "status", "detail"),
+            [asdict(check) for check in checks],
+            styles={"status": {"ok": "green", "warn": "yellow", "fail": "red"}},
+        ),
+        output,
+    )
     if any(c.status == "fail" for c in checks):
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from ecomm_cli import aws_clients
-from ecomm_cli.console import EcommError, console
+from ecomm_cli.console import console
 from ecomm_cli.environments import settings_for
+from ecomm_cli.errors import EXIT_FINDINGS, EcommError
 from ecomm_cli.infra import artifacts, remote_state, terraform
 from ecomm_cli.options import EnvOption
 from ecomm_cli.settings import BOOTSTRAP, ENVIRONMENTS, Settings
@@ -97,7 +98,7 @@ def _plan_then_apply(
         return False
     verb = "destroy these resources" if destroy else "apply these changes"
     if not auto_approve and not typer.confirm(f"{verb.capitalize()} in {settings.env}?"):
-        raise EcommError("cancelled, nothing changed", code=1)
+        raise EcommError("cancelled, nothing changed", code=EXIT_FINDINGS)
     try:
         terraform.run(settings, ["apply", "-input=false", str(plan_file)])
     finally:

@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from ecomm_cli.console import EcommError, console, err_console, fail
+from ecomm_cli.console import err_console
 from ecomm_cli.environments import settings_for
 from ecomm_cli.kpi import catalog
 from ecomm_cli.kpi.engines import Engine
 from ecomm_cli.options import EnvOption, FormatOption, OutputFormat
+from ecomm_cli.output import Rows, render
 
 app = typer.Typer(
     help="Business KPIs from sql/kpi/: DuckDB over the local lake, or Athena on AWS.",
@@ -65,28 +66,16 @@ def _run(
     database: str | None,
     env: str,
 ) -> None:
-    # Engines, sqlglot and the renderers load only when a KPI runs: `ecomm --help` stays fast.
+    # Engines and sqlglot load only when a KPI runs: `ecomm --help` stays fast.
     from ecomm_cli.kpi.parameters import KpiParameters
-    from ecomm_cli.kpi.render import run_summary, to_csv, to_json, to_table
+    from ecomm_cli.kpi.render import kpi_output, run_summary
     from ecomm_cli.kpi.runner import default_engine, run_kpis
 
-    try:
-        settings = settings_for(env)
-        parameters = KpiParameters.from_options(from_date, to_date, top, hours, min_views)
-        chosen = engine or default_engine(settings)
-        results = run_kpis(
-            names, parameters, chosen, settings, workgroup=workgroup, database=database
-        )
-    except EcommError as exc:
-        fail(exc.message, exc.hint, exc.code)
-    if output is OutputFormat.json:
-        typer.echo(to_json(results, single))
-    elif output is OutputFormat.csv:
-        typer.echo(to_csv(results, single), nl=False)
-    else:
-        titles = catalog.titles()
-        for result in results:
-            console.print(to_table(result, titles.get(result.name, result.name)))
+    settings = settings_for(env)
+    parameters = KpiParameters.from_options(from_date, to_date, top, hours, min_views)
+    chosen = engine or default_engine(settings)
+    results = run_kpis(names, parameters, chosen, settings, workgroup=workgroup, database=database)
+    render(kpi_output(results, single), output)
     for result in results:
         err_console.print(run_summary(result), style="dim", highlight=False)
 
@@ -125,42 +114,12 @@ def _kpi_command(name: str) -> Callable[..., None]:
 @app.command("list")
 def list_kpis(output: FormatOption = OutputFormat.table) -> None:
     """The KPIs available, with their parameters and output columns."""
-    try:
-        queries = [catalog.load(name) for name in catalog.names()]
-    except EcommError as exc:
-        fail(exc.message, exc.hint, exc.code)
+    queries = [catalog.load(name) for name in catalog.names()]
     rows = [
-        {
-            "name": q.name,
-            "title": q.title,
-            "parameters": list(q.parameters),
-            "columns": list(q.columns),
-        }
+        {"name": q.name, "title": q.title, "parameters": q.parameters, "columns": q.columns}
         for q in queries
     ]
-    if output is OutputFormat.json:
-        import json
-
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    if output is OutputFormat.csv:
-        typer.echo("name,title")
-        for row in rows:
-            typer.echo(f'{row["name"]},"{str(row["title"]).replace(chr(34), chr(34) * 2)}"')
-        return
-    from rich.table import Table
-
-    table = Table(title="KPIs (sql/kpi/)", title_justify="left")
-    for column in ("name", "title", "parameters", "columns"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            str(row["name"]),
-            str(row["title"]),
-            ", ".join(row["parameters"]),
-            ", ".join(row["columns"]),
-        )
-    console.print(table)
+    render(Rows("KPIs (sql/kpi/)", ("name", "title", "parameters", "columns"), rows), output)
 
 
 @app.command("all")

@@ -1,21 +1,38 @@
-"""`ecomm local up | down | status`: the whole platform on this machine, no AWS account."""
+"""`ecomm local up | down | status`: the whole platform on this machine, no AWS account;
+`ecomm local deliver | detector | lambda`: the stand-ins for what the emulator cannot run."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.table import Table
 
-from ecomm_cli import environments
-from ecomm_cli.console import EcommError, console, err_console
+from ecomm_cli.console import console, err_console
+from ecomm_cli.errors import EXIT_FINDINGS
 from ecomm_cli.local import stack
+from ecomm_cli.options import FormatOption, OutputFormat
+from ecomm_cli.output import Record, render
 from ecomm_cli.settings import Settings
+
+Report = TypeVar("Report")
 
 app = typer.Typer(
     help="The local stack: AWS emulator + terraform/environments/local.", no_args_is_help=True
 )
+
+
+def up_message(result: stack.UpResult) -> str:
+    """One line on the stack `local up` started or found running."""
+    if result.already_up:
+        return (
+            f"[green]local stack already up[/] at {result.endpoint_url} "
+            f"({result.resources} resources)"
+        )
+    return (
+        f"[green]local stack up[/] at {result.endpoint_url}: "
+        f"{result.resources} resources in {result.seconds:.0f} s"
+    )
 
 
 @app.command()
@@ -24,7 +41,7 @@ def up() -> None:
     settings = Settings.load(env="local")
     with console.status("starting the emulator and applying terraform/environments/local"):
         result = stack.up(settings, stream=False)
-    stack.print_summary(result)
+    console.print(up_message(result))
 
 
 @app.command()
@@ -36,68 +53,33 @@ def down() -> None:
     console.print(f"the data lake stays at {settings.lake_dir}")
 
 
+def status_output(info: dict[str, Any]) -> Record:
+    """`stack.status()` for the renderer: the stack's figures, then its Terraform outputs."""
+    outputs = Record("terraform outputs (environments/local)", info["outputs"])
+    state = "[green]up[/]" if info["serving"] else "[red]down[/]"
+    return Record(
+        "local stack",
+        {**info, "outputs": outputs},
+        verbatim=("pid",),
+        note=f"local stack: {state}",
+    )
+
+
 @app.command()
 def status(
-    as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
+    output: FormatOption = OutputFormat.table,
+    as_json: Annotated[
+        bool, typer.Option("--json", hidden=True, help="Deprecated: use --format json.")
+    ] = False,
 ) -> None:
-    """Show the emulator endpoint and what is deployed."""
-    info = stack.status(Settings.load(env="local"))
+    """Show the emulator endpoint and what is deployed; exit 1 when the stack is down."""
     if as_json:
-        console.print_json(json.dumps(info))
-        return
-    state = "[green]up[/]" if info["serving"] else "[red]down[/]"
-    console.print(
-        f"local stack: {state}  endpoint: {info['endpoint_url'] or '-'}  "
-        f"pid: {info['pid'] or '-'}  resources: {info['resources'] or 0}"
-    )
-    if info["outputs"]:
-        table = Table("output", "value", title="terraform outputs (environments/local)")
-        for key, value in sorted(info["outputs"].items()):
-            table.add_row(key, value if isinstance(value, str) else json.dumps(value))
-        console.print(table)
-    console.print(f"data lake: {info['lake_dir']}")
+        err_console.print("--json is deprecated: use --format json", style="yellow")
+        output = OutputFormat.json
+    info = stack.status(Settings.load(env="local"))
+    render(status_output(info), output)
     if not info["serving"]:
-        raise typer.Exit(1)
-
-
-@app.command()
-def deliver(
-    follow: bool = typer.Option(False, "--follow", help="Keep delivering until Ctrl-C."),
-    poll_seconds: float = typer.Option(1.0, min=0.05, help="Wait between empty reads."),
-) -> None:
-    """The Firehose stand-in: deliver the events stream into the local raw zone."""
-    import signal
-    import threading
-
-    from ecomm_cli import aws_clients
-    from ecomm_cli.delivery.runner import DeliveryRunner, DeliveryTarget
-    from ecomm_cli.shard_checkpoint import ShardCheckpoint
-
-    settings = stack.running(Settings.load(env="local"))
-    outputs = environments.outputs(settings)
-    target = DeliveryTarget(
-        zone_dir=settings.lake_dir / "raw",
-        prefix=str(outputs["raw_prefix"]),
-        stream_name=str(outputs["events_stream_name"]),
-        buffer_seconds=float(outputs.get("firehose_buffering_interval_seconds") or 60),
-    )
-    runner = DeliveryRunner(
-        aws_clients.client("kinesis", settings, component="firehose"),
-        target,
-        ShardCheckpoint(settings.local_dir / "checkpoints" / "delivery.json"),
-    )
-    if follow:
-        stopping = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stopping.set())
-        console.print(f"delivering {target.stream_name} -> {target.zone_dir} (Ctrl-C stops)")
-        report = runner.follow(stopping.is_set, poll_seconds)
-    else:
-        report = runner.drain()
-    console.print(
-        f"delivered {report.events} events ({report.kinesis_records} Kinesis records) "
-        f"in {report.objects} objects under {target.zone_dir}"
-    )
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 def _warn(exc: Exception) -> None:
@@ -116,38 +98,54 @@ def _until_signalled() -> Callable[[], bool]:
     return stopping.is_set
 
 
+def _follow_or_drain(
+    follow: bool, banner: str, follow_loop: Callable[[], Report], drain: Callable[[], Report]
+) -> Report:
+    """Follow until Ctrl-C (after saying so), or one draining pass."""
+    if not follow:
+        return drain()
+    console.print(banner, highlight=False, soft_wrap=True)
+    return follow_loop()
+
+
+@app.command()
+def deliver(
+    follow: bool = typer.Option(False, "--follow", help="Keep delivering until Ctrl-C."),
+    poll_seconds: float = typer.Option(1.0, min=0.05, help="Wait between empty reads."),
+) -> None:
+    """The Firehose stand-in: deliver the events stream into the local raw zone."""
+    from ecomm_cli.local import runners
+
+    runner = runners.delivery(Settings.load(env="local"))
+    target = runner.target
+    report = _follow_or_drain(
+        follow,
+        f"delivering {target.stream_name} -> {target.zone_dir} (Ctrl-C stops)",
+        lambda: runner.follow(_until_signalled(), poll_seconds),
+        runner.drain,
+    )
+    console.print(
+        f"delivered {report.events} events ({report.kinesis_records} Kinesis records) "
+        f"in {report.objects} objects under {target.zone_dir}"
+    )
+
+
 @app.command()
 def detector(
     follow: bool = typer.Option(False, "--follow", help="Keep detecting until Ctrl-C."),
     poll_seconds: float = typer.Option(0.2, min=0.01, help="Wait between empty reads."),
 ) -> None:
     """The Managed Flink stand-in: the events stream through the rules into anomalies."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from ecomm_cli.local import runners
 
-    from ecomm_cli import aws_clients
-    from ecomm_cli.realtime.detector_runner import DetectorRunner, DetectorTarget
-    from ecomm_cli.shard_checkpoint import ShardCheckpoint
-
-    settings = stack.running(Settings.load(env="local"))
-    target = DetectorTarget.from_outputs(environments.outputs(settings))
-    runner = DetectorRunner(
-        aws_clients.client("kinesis", settings, component="flink"),
-        target,
-        ShardCheckpoint(settings.local_dir / "checkpoints" / "detector.json"),
+    runner = runners.detector(Settings.load(env="local"))
+    target = runner.target
+    report = _follow_or_drain(
+        follow,
+        f"detecting {target.events_stream} -> {target.anomalies_stream} (Ctrl-C stops)",
+        lambda: runner.follow(_until_signalled(), poll_seconds, on_error=_warn),
+        lambda: runners.drain_detector(runner),
     )
-    if follow:
-        console.print(
-            f"detecting {target.events_stream} -> {target.anomalies_stream} (Ctrl-C stops)"
-        )
-        report = runner.follow(_until_signalled(), poll_seconds, on_error=_warn)
-    else:
-        try:
-            report = runner.drain()
-        except (BotoCoreError, ClientError) as exc:
-            raise EcommError(
-                f"reading or writing the streams failed: {str(exc).splitlines()[0]}",
-                hint="the checkpoint was not moved past it: run the detector again",
-            ) from None
     rules = ", ".join(f"{rule} {n}" for rule, n in sorted(report.alerts_by_rule.items()))
     console.print(
         f"read {report.events} events ({report.kinesis_records} Kinesis records), "
@@ -174,52 +172,25 @@ def lambda_(
     poll_seconds: float = typer.Option(0.2, min=0.01, help="Wait between empty polls."),
 ) -> None:
     """The Lambda stand-in: the alerting handler on the anomalies stream, as its mapping says."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from ecomm_cli import aws_clients
+    from ecomm_cli.local import runners
     from ecomm_cli.realtime import lambda_runner
-    from ecomm_cli.shard_checkpoint import ShardCheckpoint
 
-    settings = stack.running(Settings.load(env="local"))
-    outputs = environments.outputs(settings)
-    setup = lambda_runner.describe_function(
-        aws_clients.client("lambda", settings),
-        str(outputs["lambda_function_name"]),
-        str(outputs["anomalies_stream_name"]),
-        outputs.get("dlq_url"),
+    function = runners.alerting_lambda(Settings.load(env="local"))
+
+    def follow_loop() -> Any:
+        with function.invocations():
+            return lambda_runner.follow(function.runner, _until_signalled(), poll_seconds, _warn)
+
+    report = _follow_or_drain(
+        follow,
+        f"running {function.setup.handler} on {function.setup.stream_name} (Ctrl-C stops)",
+        follow_loop,
+        lambda: runners.drain_lambda(function),
     )
-    handler = lambda_runner.load_handler(setup.handler)
-    runner = lambda_runner.build_runner(
-        aws_clients.client("kinesis", settings, component="lambda"),
-        aws_clients.client("sqs", settings, component="lambda"),
-        setup,
-        handler,
-        ShardCheckpoint(settings.local_dir / "checkpoints" / "lambda.json"),
-        settings.region,
-    )
-    log_file = settings.local_dir / "logs" / f"{setup.function_name}.log"
-    if follow:
-        console.print(f"running {setup.handler} on {setup.stream_name} (Ctrl-C stops)")
-    with (
-        lambda_runner.function_environment(
-            setup.environment, settings.resolved_endpoint(), settings.region
-        ),
-        lambda_runner.function_output(log_file),
-    ):
-        if follow:
-            report = lambda_runner.follow(runner, _until_signalled(), poll_seconds, _warn)
-        else:
-            try:
-                report = runner.drain()
-            except (BotoCoreError, ClientError) as exc:
-                raise EcommError(
-                    f"reading the anomalies stream failed: {str(exc).splitlines()[0]}",
-                    hint="run `ecomm local lambda` again: it resumes from its checkpoint",
-                ) from None
     console.print(
         f"{report.records} records in {report.invocations} invocations: {report.succeeded} "
         f"succeeded, {report.retries} retries, {report.bisections} bisections, "
-        f"{report.sent_to_dlq} sent to the DLQ; function logs in {log_file}",
+        f"{report.sent_to_dlq} sent to the DLQ; function logs in {function.log_file}",
         highlight=False,
         soft_wrap=True,
     )

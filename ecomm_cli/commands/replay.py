@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ecomm_cli import aws_clients
-from ecomm_cli.console import EXIT_FINDINGS, console, err_console, fail
-from ecomm_cli.environments import resolve, settings_for
+from ecomm_cli.console import err_console, fail
+from ecomm_cli.environments import settings_for
+from ecomm_cli.errors import EXIT_INTERRUPTED
 from ecomm_cli.options import EnvOption, FormatOption, OutputFormat
+from ecomm_cli.output import render
 from ecomm_cli.replay.checkpoint import Ledger
 from ecomm_cli.replay.encode import PARTITION_KEY_CHOICES
-from ecomm_cli.replay.runner import ReplayError, ReplayInterrupted, ReplayOptions, replay
-from ecomm_cli.replay.summary import Summary
-
-AGGREGATE_REFUSED = (
-    "--aggregate packs events into KPL records, which the Flink Kinesis SQL connector "
-    "does not de-aggregate: the real-time rules on AWS would read none of them"
-)
+from ecomm_cli.replay.environment import replay_options, run_replay
+from ecomm_cli.replay.runner import ReplayError, ReplayInterrupted, ReplayOptions
+from ecomm_cli.replay.summary import DEFAULT_MAX_REJECT_RATIO
 
 
 def register(app: typer.Typer) -> None:
@@ -129,56 +123,34 @@ def replay_command(
             envvar="ECOMM_MAX_REJECT_RATIO",
             help="Exit 1 when more than this share of rows is rejected.",
         ),
-    ] = 0.01,
+    ] = DEFAULT_MAX_REJECT_RATIO,
     output: FormatOption = OutputFormat.table,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> None:
     """Replay historic events into the events stream, event time kept, nothing lost."""
-    settings = settings_for(env)
-    if partition_key not in PARTITION_KEY_CHOICES:
-        fail(
-            f"--partition-key {partition_key!r} is not a column",
-            f"one of {', '.join(PARTITION_KEY_CHOICES)}",
-        )
-    if aggregate is None:
-        # Locally every consumer de-aggregates, and an aggregate keeps a user's burst in order
-        # in one record: many times faster and on schedule (docs/replay.md, "Benchmark").
-        aggregate = settings.env == "local"
-    if aggregate and settings.env != "local" and not allow_aggregate_on_aws:
-        fail(AGGREGATE_REFUSED, "pass --allow-aggregate-on-aws if no Flink app reads the stream")
-    if not dry_run and not stream:
-        settings, outputs = resolve(settings, require=["events_stream_name"])
-        stream = str(outputs["events_stream_name"])
-    work_dir = settings.state_dir / "replay"
-    options = ReplayOptions(
-        inputs=files,
-        stream=stream,
-        dry_run=dry_run,
-        rate=rate,
-        speedup=speedup,
-        start=_parse_bound(start, "--from"),
-        until=_parse_bound(until, "--until"),
-        limit=limit,
-        partition_key=partition_key,
+    settings, options = replay_options(
+        settings_for(env),
+        ReplayOptions(
+            inputs=files,
+            stream=stream,
+            dry_run=dry_run,
+            rate=rate,
+            speedup=speedup,
+            start=_parse_bound(start, "--from"),
+            until=_parse_bound(until, "--until"),
+            limit=limit,
+            partition_key=partition_key,
+            concurrency=concurrency,
+            max_attempts=max_attempts,
+            no_header=no_header,
+            resume=resume,
+        ),
         aggregate=aggregate,
-        concurrency=concurrency,
-        max_attempts=max_attempts,
-        no_header=no_header,
-        resume=resume,
-        # A dry run sends nothing, so there is nothing to resume.
-        checkpoint=None if dry_run else checkpoint or work_dir / "checkpoint.json",
-        rejects=rejects or work_dir / "rejects.jsonl",
-        dead_letter=dead_letter or work_dir / "dead-letter.jsonl",
+        allow_aggregate_on_aws=allow_aggregate_on_aws,
+        checkpoint=checkpoint,
+        rejects=rejects,
+        dead_letter=dead_letter,
     )
-
-    def kinesis() -> Any:
-        # Our own retries (per entry, with jitter) are the policy; botocore's would hide them.
-        # Requests are built within the limits (batching.py), so botocore need not validate.
-        return aws_clients.client("kinesis", settings, max_attempts=1, validate=False)
-
-    def s3() -> Any:
-        return aws_clients.client("s3", settings)
-
     show_progress = output == OutputFormat.table and not no_progress and err_console.is_terminal
     try:
         if show_progress:
@@ -195,32 +167,22 @@ def replay_command(
                     line = _progress_line(ledger, elapsed, fraction, limit)
                     progress.update(task, description=line)
 
-                summary = replay(options, kinesis_client=kinesis, s3_client=s3, on_progress=report)
+                summary = run_replay(settings, options, on_progress=report)
         else:
-            summary = replay(options, kinesis_client=kinesis, s3_client=s3)
+            summary = run_replay(settings, options)
     except ReplayError as exc:
         fail(str(exc))
     except ReplayInterrupted as exc:
-        _render(exc.summary, output)
+        render(exc.summary.record(), output)
         fail(
             f"interrupted after {exc.summary.sent:,} acknowledged events",
             f"run the same command with --resume (checkpoint {options.checkpoint})",
-            code=130,
+            code=EXIT_INTERRUPTED,
         )
-    _render(summary, output)
-    if summary.dead_lettered:
-        fail(
-            f"{summary.dead_lettered:,} events could not be sent",
-            f"kept with their reason in {summary.dead_letter_file}",
-            code=EXIT_FINDINGS,
-        )
-    if summary.reject_ratio() > max_reject_ratio:
-        fail(
-            f"{summary.reject_ratio():.2%} of rows were rejected "
-            f"(more than --max-reject-ratio {max_reject_ratio:g})",
-            f"reasons in {summary.rejects_file}",
-            code=EXIT_FINDINGS,
-        )
+    render(summary.record(), output)
+    finding = summary.finding(max_reject_ratio)
+    if finding is not None:
+        fail(finding.message, finding.hint, finding.code)
 
 
 def _progress_line(
@@ -240,18 +202,3 @@ def _progress_line(
     if fraction:
         line = f"{fraction:6.1%}  {line}  ETA {elapsed * (1 - fraction) / fraction:,.0f} s"
     return line
-
-
-def _render(summary: Summary, output: OutputFormat) -> None:
-    if output == OutputFormat.json:
-        typer.echo(json.dumps(summary.as_dict()))
-    elif output == OutputFormat.csv:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["figure", "value"])
-        for name, value in summary.as_dict().items():
-            text = "" if value is None else json.dumps(value) if isinstance(value, list) else value
-            writer.writerow([name, text])
-        typer.echo(buffer.getvalue(), nl=False)
-    else:
-        console.print(summary.table())

@@ -17,7 +17,7 @@ from ecomm_cli.commands.kpi import (
     TopOption,
     WorkgroupOption,
 )
-from ecomm_cli.console import EcommError, console, err_console, fail
+from ecomm_cli.console import console, err_console
 from ecomm_cli.environments import settings_for
 from ecomm_cli.options import EnvOption
 
@@ -45,14 +45,11 @@ def report(
     from ecomm_cli.kpi.runner import default_engine
     from ecomm_cli.report.build import build_report, write_report
 
-    try:
-        settings = settings_for(env)
-        parameters = KpiParameters.from_options(from_date, to_date, top, hours, min_views)
-        chosen = engine or default_engine(settings)
-        page = build_report(parameters, chosen, settings, workgroup=workgroup, database=database)
-        size = write_report(page, out)
-    except EcommError as exc:
-        fail(exc.message, exc.hint, exc.code)
+    settings = settings_for(env)
+    parameters = KpiParameters.from_options(from_date, to_date, top, hours, min_views)
+    chosen = engine or default_engine(settings)
+    page = build_report(parameters, chosen, settings, workgroup=workgroup, database=database)
+    size = write_report(page, out)
     for section in page.sections:
         err_console.print(run_summary(section.result), style="dim", highlight=False)
     console.print(f"wrote {out} ({size / 1024:,.1f} KiB, {len(page.sections)} KPIs)")

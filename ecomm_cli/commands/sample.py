@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import date
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ecomm_cli.console import console, fail
-from ecomm_cli.sample import SampleError, SampleSpec, generate_sample, parse_bots
+from ecomm_cli.sample import SampleError, SampleSpec, parse_bots, write_sample
 
 app = typer.Typer(help="Synthetic REES46-shaped clickstream for demos, tests and benchmarks.")
 
@@ -55,21 +54,11 @@ def generate(
     except ValueError:
         fail(f"--start {start!r} is not a date", "use YYYY-MM-DD, e.g. 2019-10-01")
     began = time.perf_counter()
-    written: list[Path] = []
     try:
-        with out.open("w", encoding="utf-8", newline="") as events_file:
-            written.append(out)
-            if labels is None:
-                result = generate_sample(spec, events_file)
-            else:
-                with labels.open("w", encoding="utf-8", newline="") as labels_file:
-                    written.append(labels)
-                    result = generate_sample(spec, events_file, labels_file)
+        result = write_sample(spec, out, labels)
     except SampleError as exc:
-        _remove(written)
         fail(str(exc), "raise --rows or inject fewer bots")
     except OSError as exc:
-        _remove(written)
         fail(f"cannot write {exc.filename or out}: {exc.strerror}", "check the path")
     seconds = time.perf_counter() - began
     console.print(
@@ -77,10 +66,3 @@ def generate(
         f"to {out} in {seconds:.1f} s" + (f"; labels in {labels}" if labels is not None else ""),
         highlight=False,
     )
-
-
-def _remove(paths: list[Path]) -> None:
-    # A half-written sample would look complete to the next command: never leave one.
-    for path in paths:
-        if path.exists():
-            os.unlink(path)

@@ -20,8 +20,10 @@ from typing import Any
 
 from ecomm_cli import kpl
 from ecomm_cli.delivery import prefixes
-from ecomm_cli.kinesis_shards import list_shards
 from ecomm_cli.shard_checkpoint import ShardCheckpoint
+from ecomm_cli.shard_reader import CommitWhenSafe, Page, ShardReader
+
+READ_LIMIT = 10_000  # records per GetRecords, the Kinesis maximum
 
 
 @dataclass
@@ -82,19 +84,13 @@ class DeliveryRunner:
         self.target = target
         self.checkpoint = checkpoint
         self.report = DeliveryReport()
+        # A shard's position is committed only once the object holding its records is written.
+        self.commits = CommitWhenSafe(checkpoint)
+        self.reader = ShardReader(kinesis, target.stream_name, self.commits, limit=READ_LIMIT)
+        self._buffers: dict[str, ShardBuffer] = {}
 
-    def _iterator(self, shard_id: str) -> str | None:
-        args: dict[str, Any] = {"StreamName": self.target.stream_name, "ShardId": shard_id}
-        if shard_id in self.checkpoint.positions:
-            args.update(
-                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-                StartingSequenceNumber=self.checkpoint.positions[shard_id],
-            )
-        else:
-            args["ShardIteratorType"] = "TRIM_HORIZON"
-        return str(self.kinesis.get_shard_iterator(**args)["ShardIterator"])
-
-    def _flush(self, shard_id: str, buffer: ShardBuffer) -> None:
+    def _flush(self, shard_id: str) -> None:
+        buffer = self._buffers[shard_id]
         for prefix, lines in sorted(buffer.lines.items()):
             first = buffer.first_sequence[prefix]
             key = f"{prefix}{self.target.stream_name}-{shard_id}-{first}.json.gz"
@@ -104,64 +100,45 @@ class DeliveryRunner:
             self.report.bytes_written += len(data)
             self.report.keys.append(key)
         if buffer.last_sequence is not None:
-            self.checkpoint.save(shard_id, buffer.last_sequence)
+            self.commits.commit({shard_id: buffer.last_sequence})
+        del self._buffers[shard_id]
 
-    def _shard_ids(self) -> list[str]:
-        return [s["ShardId"] for s in list_shards(self.kinesis, self.target.stream_name)]
+    def _flush_all(self) -> None:
+        for shard_id in list(self._buffers):
+            self._flush(shard_id)
 
-    def deliver_shard(
-        self,
-        shard_id: str,
-        *,
-        follow: bool,
-        should_stop: Callable[[], bool] = lambda: False,
-        poll_seconds: float = 1.0,
-    ) -> None:
-        iterator = self._iterator(shard_id)
-        buffer = ShardBuffer()
-        while iterator and not should_stop():
-            page = self.kinesis.get_records(ShardIterator=iterator, Limit=10000)
-            iterator = page.get("NextShardIterator")
-            for record in page["Records"]:
-                arrival = record["ApproximateArrivalTimestamp"]
-                if not isinstance(arrival, datetime):
-                    arrival = datetime.fromtimestamp(float(arrival), UTC)
-                payloads = kpl.user_records(bytes(record["Data"]))
-                buffer.add(
-                    prefixes.render(self.target.prefix, arrival), record["SequenceNumber"], payloads
-                )
-                self.report.kinesis_records += 1
-                self.report.events += len(payloads)
-            caught_up = not page["Records"] and page.get("MillisBehindLatest", 0) == 0
-            full = buffer.size >= self.target.buffer_bytes
-            stale = time.monotonic() - buffer.opened_at >= self.target.buffer_seconds
-            if buffer and (full or stale or (caught_up and not follow)):
-                self._flush(shard_id, buffer)
-                buffer = ShardBuffer()
-            if caught_up:
-                if not follow:
-                    break
-                time.sleep(poll_seconds)
-        if buffer:
-            self._flush(shard_id, buffer)
+    def _buffer(self, page: Page, flush_when_caught_up: bool) -> None:
+        """A page of a shard into its buffer, written once full, stale, or the shard's end."""
+        buffer = self._buffers.get(page.shard_id)
+        if buffer is None:
+            if not page.records:
+                return
+            buffer = self._buffers[page.shard_id] = ShardBuffer()
+        for record in page.records:
+            arrival = record["ApproximateArrivalTimestamp"]
+            if not isinstance(arrival, datetime):
+                arrival = datetime.fromtimestamp(float(arrival), UTC)
+            payloads = kpl.user_records(bytes(record["Data"]))
+            buffer.add(
+                prefixes.render(self.target.prefix, arrival), record["SequenceNumber"], payloads
+            )
+            self.report.kinesis_records += 1
+            self.report.events += len(payloads)
+        full = buffer.size >= self.target.buffer_bytes
+        stale = time.monotonic() - buffer.opened_at >= self.target.buffer_seconds
+        if full or stale or page.closed or (page.caught_up and flush_when_caught_up):
+            self._flush(page.shard_id)
 
     def drain(self) -> DeliveryReport:
         """Deliver everything the stream holds now, then return."""
-        for shard_id in self._shard_ids():
-            self.deliver_shard(shard_id, follow=False)
+        self.reader.drain(lambda page: self._buffer(page, flush_when_caught_up=True))
+        self._flush_all()
         return self.report
 
     def follow(self, should_stop: Callable[[], bool], poll_seconds: float = 1.0) -> DeliveryReport:
         """Keep delivering until `should_stop()`; flushes at least every buffer interval."""
-        while not should_stop():
-            for shard_id in self._shard_ids():
-                # One pass per shard, bounded by the buffer interval, so every shard progresses.
-                deadline = time.monotonic() + self.target.buffer_seconds
-
-                def stop_shard(deadline: float = deadline) -> bool:
-                    return should_stop() or time.monotonic() >= deadline
-
-                self.deliver_shard(
-                    shard_id, follow=True, should_stop=stop_shard, poll_seconds=poll_seconds
-                )
+        self.reader.follow(
+            lambda page: self._buffer(page, flush_when_caught_up=False), should_stop, poll_seconds
+        )
+        self._flush_all()
         return self.report

@@ -1,25 +1,30 @@
 """The demo's stages, in order, each timed; the first failure stops the run.
 
-Every stage runs the same `ecomm` command a user would type (as a child process), so the demo
-shows and checks the real command surface, not a shortcut through internals.
+Every stage calls the service function its `ecomm` command calls (sample generation, replay, the
+local runners' drain, the ETL, the KPI runner, the alerts check, the report), in this process,
+and gets data back; only the three runners that follow the streams while the replay runs are
+child processes (`ecomm local deliver|detector|lambda --follow`, see supervisor.py).
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
+import contextlib
+import csv
+import os
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
-
 from ecomm_cli.console import console
 from ecomm_cli.demo.supervisor import Supervisor
+from ecomm_cli.errors import EcommError
 from ecomm_cli.local import stack
+from ecomm_cli.options import OutputFormat
+from ecomm_cli.output import Rows, render
 from ecomm_cli.settings import Settings
 
 DEFAULT_BOTS = "flood=3,scraper=3,cart_stuffer=3,session_cycler=3"
@@ -28,6 +33,8 @@ RUNNERS = {
     "detector": ["local", "detector", "--follow"],
     "lambda": ["local", "lambda", "--follow"],
 }
+# Offenders a demo's alerts stage looks back over (generated traffic is days old).
+ALERTS_WINDOW = "30d"
 
 
 @dataclass
@@ -51,6 +58,10 @@ class DemoOptions:
     keep_stack: bool = False
 
 
+class StageError(EcommError):
+    """A stage failed; the message is one line."""
+
+
 @dataclass
 class DemoRun:
     settings: Settings
@@ -62,30 +73,19 @@ class DemoRun:
     def work_dir(self) -> Path:
         return self.settings.state_dir / "demo"
 
-    def ecomm(self, *args: str, echo: bool = False) -> str:
-        """Run `ecomm args...`; its output is returned (and shown when `echo`)."""
-        proc = subprocess.run(
-            [sys.executable, "-m", "ecomm_cli", *args], capture_output=True, text=True
-        )
-        log = self.work_dir / "logs" / "stages.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a") as f:
-            f.write(f"$ ecomm {' '.join(args)}\n{proc.stdout}{proc.stderr}\n")
-        if echo:
-            console.out(proc.stdout, end="", highlight=False)
-        # Exit 1 means "the command found something" (alerts firing), not a failure.
-        if proc.returncode not in (0, 1) or (proc.returncode == 1 and args[0] != "alerts"):
-            raise StageError(f"ecomm {' '.join(args)} failed: {_last_message(proc)}")
-        return proc.stdout
-
     def stage(self, name: str, action: Callable[[], str]) -> None:
+        """Run one stage under a spinner; its result (or failure) is kept in `results`."""
         started = time.monotonic()
         with console.status(f"[bold]{name}[/]…"):
             try:
                 detail = action()
-            except (StageError, OSError, subprocess.SubprocessError) as exc:
-                self.results.append(StageResult(name, False, time.monotonic() - started, str(exc)))
-                raise
+            except Exception as exc:
+                failure = _expected_failure(exc)
+                message = failure.message if failure is not None else repr(exc)
+                self.results.append(StageResult(name, False, time.monotonic() - started, message))
+                if failure is None or failure is exc:
+                    raise
+                raise failure from exc
         result = StageResult(name, True, time.monotonic() - started, detail)
         self.results.append(result)
         console.print(
@@ -93,30 +93,21 @@ class DemoRun:
         )
 
 
-def _last_message(proc: subprocess.CompletedProcess[str]) -> str:
-    """The last line of a failed command that says something (Rich boxes stripped)."""
-    for line in reversed((proc.stderr + proc.stdout).splitlines()):
-        text = line.strip(" │╭╮╰╯─┃━")
-        if any(c.isalnum() for c in text):
-            return text
-    return f"exit code {proc.returncode}, no output"
+def _expected_failure(exc: Exception) -> EcommError | None:
+    """The one-line failure `exc` stands for (an AWS SDK error included), None for a bug."""
+    if isinstance(exc, EcommError):
+        return exc
+    if isinstance(exc, OSError):
+        return StageError(str(exc))
+    from ecomm_cli.aws_clients import aws_error
 
-
-class StageError(RuntimeError):
-    """A stage's command failed; the message is one line."""
-
-
-def _json_document(text: str) -> Any:
-    lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line[:1] in "[{")
-    return json.JSONDecoder().raw_decode("\n".join(lines[start:]))[0]
+    return aws_error(exc)
 
 
 def run_demo(run: DemoRun) -> None:
-    """Every stage of the demo; raises StageError at the first failure (results kept in run)."""
+    """Every stage of the demo; raises EcommError at the first failure (results kept in run)."""
     settings, options = run.settings, run.options
     run.work_dir.mkdir(parents=True, exist_ok=True)
-    (run.work_dir / "logs" / "stages.log").unlink(missing_ok=True)
     started_stack = not stack.is_up(settings)
 
     def local_stack() -> str:
@@ -162,114 +153,161 @@ def _run_pipeline(run: DemoRun) -> None:
 
 
 def _generate(run: DemoRun, events: Path, labels: Path) -> str:
+    from ecomm_cli.sample import SampleError, SampleSpec, parse_bots, write_sample
+
     o = run.options
-    args = [
-        "sample",
-        "generate",
-        "--rows",
-        str(o.rows),
-        "--days",
-        str(o.days),
-        "--seed",
-        str(o.seed),
-        "--bots",
-        o.bots,
-        "--out",
-        str(events),
-        "--labels",
-        str(labels),
-    ]
-    if o.start:
-        args += ["--start", o.start]
-    run.ecomm(*args)
-    return f"{o.rows:,} rows over {o.days} days, bots {o.bots}"
+    try:
+        spec = SampleSpec(rows=o.rows, days=o.days, seed=o.seed, bots=parse_bots(o.bots))
+        if o.start:
+            spec = replace(spec, start=date.fromisoformat(o.start))
+        result = write_sample(spec, events, labels)
+    except (SampleError, ValueError) as exc:
+        raise StageError(f"sample: {exc}") from None
+    return f"{result.rows:,} rows over {o.days} days, {len(result.labels)} bots ({o.bots})"
 
 
 def _replay(run: DemoRun, events: Path) -> str:
+    from ecomm_cli.replay.environment import replay_options, run_replay
+    from ecomm_cli.replay.runner import ReplayError, ReplayInterrupted, ReplayOptions
+
     # KPL-aggregated records: many events per Kinesis record, de-aggregated by every local
     # consumer; a user's events stay in order and the replay is several times faster.
-    args = [
-        "replay",
-        str(events),
-        "--aggregate",
-        "--format",
-        "json",
-        "--rejects",
-        str(run.work_dir / "rejects.jsonl"),
-        "--dead-letter",
-        str(run.work_dir / "dead-letter.jsonl"),
-    ]
-    if run.options.speedup:
-        args += ["--speedup", str(run.options.speedup)]
-    summary = _json_document(run.ecomm(*args))
-    run.facts["replay"] = summary
+    settings, options = replay_options(
+        run.settings,
+        ReplayOptions(inputs=[str(events)], speedup=run.options.speedup),
+        aggregate=True,
+        rejects=run.work_dir / "rejects.jsonl",
+        dead_letter=run.work_dir / "dead-letter.jsonl",
+    )
+    try:
+        summary = run_replay(settings, options)
+    except ReplayError as exc:
+        raise StageError(f"replay: {exc}") from None
+    except ReplayInterrupted:
+        raise KeyboardInterrupt from None
+    run.facts["replay"] = summary.as_dict()
+    finding = summary.finding()
+    if finding is not None:
+        raise StageError(f"replay: {finding.message}", finding.hint)
     return (
-        f"read {summary['read']:,}, sent {summary['sent']:,}, rejected "
-        f"{summary['rejected']:,}, dead-lettered {summary['dead_lettered']:,}"
+        f"read {summary.read:,}, sent {summary.sent:,}, rejected "
+        f"{summary.rejected:,}, dead-lettered {summary.dead_lettered:,}"
     )
 
 
 def _drain(run: DemoRun) -> str:
-    for step in ("deliver", "detector", "lambda"):
-        run.ecomm("local", step)
+    from ecomm_cli.local import runners
+
+    delivered = runners.delivery(run.settings).drain()
+    detected = runners.drain_detector(runners.detector(run.settings))
+    handled = runners.drain_lambda(runners.alerting_lambda(run.settings))
+    run.facts["drain"] = {
+        "delivered_events": delivered.events,
+        "alerts": detected.alerts,
+        "lambda_records": handled.records,
+    }
     return "every event delivered, every window closed, every anomaly handled"
 
 
+@contextlib.contextmanager
+def _stderr_into(log: Path) -> Iterator[None]:
+    """File descriptor 2 into `log` meanwhile: a JVM started here (Spark) keeps writing there."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with log.open("ab") as file:
+            os.dup2(file.fileno(), 2)
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _etl(run: DemoRun) -> str:
-    out = run.ecomm("etl", "run", "--local", "--format", "json")
-    counts = _json_document(out)
+    from ecomm_cli.etl.local_runner import curate_local_lake
+
+    with _stderr_into(run.work_dir / "logs" / "spark.log"):
+        counts = curate_local_lake(run.settings)
     run.facts["etl"] = counts
-    if isinstance(counts, dict):
-        shown = {k: counts[k] for k in ("read", "valid", "rejected", "duplicates") if k in counts}
-        return ", ".join(f"{k} {v:,}" for k, v in shown.items())
-    return "done"
+    return ", ".join(f"{k} {counts[k]:,}" for k in ("read", "valid", "rejected", "duplicates"))
 
 
 def _kpis(run: DemoRun) -> str:
+    from ecomm_cli.kpi import catalog
+    from ecomm_cli.kpi.engines import Engine
+    from ecomm_cli.kpi.parameters import KpiParameters
+    from ecomm_cli.kpi.render import kpi_output
+    from ecomm_cli.kpi.runner import run_kpis
+
+    results = run_kpis(catalog.names(), KpiParameters(), Engine.local, run.settings)
     console.rule("KPIs")
-    run.ecomm("kpi", "all", "--engine", "local", echo=True)
-    return "every KPI of sql/kpi on the curated Parquet"
+    render(kpi_output(results, single=False), OutputFormat.table)
+    return f"{len(results)} KPIs of sql/kpi on the curated Parquet"
 
 
 def _alerts(run: DemoRun, labels: Path | None) -> str:
-    console.rule("alerts")
-    out = run.ecomm("alerts", "check", "--since", "30d", "--format", "json")
-    report = _json_document(out)
-    run.facts["alerts"] = report
-    offenders = report.get("offenders", []) if isinstance(report, dict) else report
-    users = {str(o.get("user_id")) for o in offenders if o.get("user_id") is not None}
+    from ecomm_cli.alerts.checks import check_alerts
+    from ecomm_cli.alerts.status import parse_duration
+
+    result = check_alerts(run.settings, parse_duration(ALERTS_WINDOW))
+    run.facts["alerts"] = result.to_dict()
+    users = {o.user_id for o in result.offenders if o.user_id is not None}
     detail = f"{len(users)} offenders in DynamoDB"
     if labels is not None and labels.exists():
-        import csv
-
         with labels.open(newline="") as f:
-            bots = {row["user_id"] for row in csv.DictReader(f)}
+            bots = {int(row["user_id"]) for row in csv.DictReader(f)}
         caught = len(bots & users)
         detail += f"; {caught} of {len(bots)} injected bots caught, {len(users - bots)} others"
         run.facts["bots"] = {"injected": len(bots), "caught": caught}
-    table = Table("user", "rules", title="offenders")
-    by_user: dict[str, set[str]] = {}
-    for offender in offenders:
-        by_user.setdefault(str(offender.get("user_id", "platform")), set()).add(
-            str(offender.get("rule"))
-        )
-    for user, rules in sorted(by_user.items())[:25]:
-        table.add_row(user, ", ".join(sorted(rules)))
-    console.print(table)
+    by_offender: dict[str, set[str]] = {}
+    for offender in result.offenders:
+        by_offender.setdefault(offender.offender, set()).add(offender.rule)
+    console.rule("alerts")
+    render(
+        Rows(
+            "offenders",
+            ("offender", "rules"),
+            [
+                {"offender": name, "rules": sorted(rules)}
+                for name, rules in sorted(by_offender.items())[:25]
+            ],
+        ),
+        OutputFormat.table,
+    )
     return detail
 
 
 def _report(run: DemoRun) -> str:
-    run.ecomm("report", "--out", str(run.options.report))
-    return f"written to {run.options.report}"
+    from ecomm_cli.kpi.engines import Engine
+    from ecomm_cli.kpi.parameters import KpiParameters
+    from ecomm_cli.report.build import build_report, write_report
+
+    page = build_report(KpiParameters(), Engine.local, run.settings)
+    size = write_report(page, run.options.report)
+    return f"written to {run.options.report} ({size / 1024:,.1f} KiB, {len(page.sections)} KPIs)"
 
 
 def print_summary(run: DemoRun) -> None:
-    table = Table("stage", "status", "seconds", "detail", title="ecomm demo")
-    for result in run.results:
-        status = "[green]ok[/]" if result.ok else "[red]failed[/]"
-        table.add_row(result.name, status, f"{result.seconds:.1f}", result.detail)
-    console.print(table)
+    """Every stage that ran, with its time and what it did or why it failed."""
+    render(
+        Rows(
+            "ecomm demo",
+            ("stage", "status", "seconds", "detail"),
+            [
+                {
+                    "stage": r.name,
+                    "status": "ok" if r.ok else "failed",
+                    "seconds": round(r.seconds, 1),
+                    "detail": r.detail,
+                }
+                for r in run.results
+            ],
+            styles={"status": {"ok": "green", "failed": "red"}},
+        ),
+        OutputFormat.table,
+    )
     console.print(
         f"lake: {run.settings.lake_dir}   logs: {run.work_dir / 'logs'}   "
         f"report: {run.options.report}",

@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from ecomm_cli.errors import EcommError
 
-class RunnerFailed(RuntimeError):
+
+class RunnerFailed(EcommError):
     """A supervised runner exited on its own before it was asked to stop."""
 
 

@@ -1,75 +1,114 @@
-"""The real-time rules' thresholds and names, shared by the local detector and the docs.
+"""The real-time rules' names and parameters, from the rules manifest (sql/realtime/rules.json).
 
-The defaults equal the Terraform defaults (the Managed Flink runtime properties that fill the
-`${name}` placeholders of `sql/realtime/*.sql`). They were chosen on the real REES46 samples
-and on generated traffic (docs/realtime.md): every real customer's busiest window stays well
-under each threshold once same-second checkout and cart-clearing bursts count as one action,
-and every injected bot kind sits well above its own threshold and under the others.
+The manifest is the one place a rule's kind, window, thresholds and baseline are written; the
+Terraform realtime module (the Managed Flink runtime properties), the Flink application and this
+package read it. The defaults were chosen on the real REES46 samples and on generated traffic
+(docs/realtime.md): every real customer's busiest window stays well under each threshold once
+same-second checkout and cart-clearing bursts count as one action, and every injected bot kind
+sits well above its own threshold and under the others.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Iterator, Mapping
+from typing import Any
 
+from ecomm_cli.detect import manifest
+
+MANIFEST = manifest.load()
 FLOOD = "flood"
 SCRAPER = "scraper"
 CART_STUFFER = "cart_stuffer"
 SESSION_CYCLER = "session_cycler"
 TRAFFIC_SPIKE = "traffic_spike"
-USER_RULES = (FLOOD, SCRAPER, CART_STUFFER, SESSION_CYCLER)
-RULES = (*USER_RULES, TRAFFIC_SPIKE)
+# In the manifest's order: the order alerts of one window end are reported in.
+RULES = MANIFEST.rule_names
+USER_RULES = tuple(rule.name for rule in MANIFEST.rules if rule.kind == "per_user")
 
 # One click that writes one row per item in the same second: a checkout or a cart clearing.
-# Such a burst is one action, not N, for every rule that counts actions.
+# Such a burst is one action, not N, for every rule that counts actions (sql/realtime/_actions.sql).
 BURST_EVENT_TYPES = frozenset({"purchase", "remove_from_cart"})
 
-# Fixed by the rules' definitions ("per minute", "per 10 s"), not runtime properties.
-MINUTE_SECONDS = 60
-TRAFFIC_SPIKE_WINDOW_SECONDS = 10
-# The trailing baseline: the mean of up to this many previous non-empty 10-s windows...
-TRAFFIC_SPIKE_BASELINE_WINDOWS = 30
-# ...and no verdict before this many exist (the first minute of a stream has no baseline).
-TRAFFIC_SPIKE_MIN_BASELINE_WINDOWS = 6
 
+class Thresholds(Mapping[str, Any]):
+    """Every parameter the detector reads: each rule's parameters and the shared settings the
+    manifest marks `used_by: detector`, at their defaults unless overridden; every value is
+    checked against the manifest's bounds. Read as attributes (`t.flood_window_seconds`) or
+    as a mapping."""
 
-@dataclass(frozen=True)
-class Thresholds:
-    """Every tunable of the rules; a rule fires when its count reaches its threshold."""
+    __slots__ = ("_manifest", "_values")
 
-    flood_events_per_window: int = 20
-    flood_window_seconds: int = 10
-    scraper_distinct_products_per_minute: int = 30
-    cart_stuffer_adds: int = 50
-    cart_stuffer_window_seconds: int = 300
-    session_cycler_sessions_per_minute: int = 12
-    traffic_spike_factor: float = 4.0
-    traffic_spike_min_events: int = 100
-    # The watermark trails the newest event time by this much (the Flink source's
-    # `WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND`).
-    watermark_seconds: int = 5
+    def __init__(self, manifest_: manifest.Manifest | None = None, **overrides: float) -> None:
+        rules = manifest_ or MANIFEST
+        known = {p.name: p for p in rules.parameters_for("detector")}
+        values: dict[str, int | float] = {}
+        for name, parameter in known.items():
+            value = overrides.pop(name, parameter.value)
+            values[name] = parameter.check(value)
+        if overrides:
+            raise ValueError(
+                f"unknown threshold {sorted(overrides)[0]!r} (one of {', '.join(known)})"
+            )
+        object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_manifest", rules)
 
-    def __post_init__(self) -> None:
-        for item in fields(self):
-            value = getattr(self, item.name)
-            minimum = 0 if item.name == "watermark_seconds" else 1
-            if value < minimum:
-                raise ValueError(f"{item.name} must be at least {minimum}, got {value}")
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Thresholds are immutable: use with_overrides")
+
+    def __getitem__(self, name: str) -> int | float:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Thresholds) and self._values == other._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._values.items())))
+
+    def __repr__(self) -> str:
+        return f"Thresholds({', '.join(f'{k}={v}' for k, v in self._values.items())})"
 
     @classmethod
     def names(cls) -> list[str]:
-        """The threshold names (the `${name}` placeholders of the SQL files)."""
-        return [item.name for item in fields(cls)]
+        """The parameter names (the `${name}` placeholders of the SQL files)."""
+        return [p.name for p in MANIFEST.parameters_for("detector")]
 
-    def with_overrides(self, overrides: dict[str, str]) -> Thresholds:
+    def as_dict(self) -> dict[str, int | float]:
+        return dict(self._values)
+
+    def with_overrides(self, overrides: Mapping[str, str]) -> Thresholds:
         """A copy with `name -> text` overrides applied; ValueError names a bad one."""
-        values: dict[str, int | float] = {}
-        known = {item.name: item.type for item in fields(self)}
+        known = set(self._values)
+        values: dict[str, float] = {}
         for name, text in overrides.items():
             if name not in known:
                 raise ValueError(f"unknown threshold {name!r} (one of {', '.join(known)})")
             try:
-                values[name] = float(text) if name == "traffic_spike_factor" else int(text)
+                values[name] = float(text)
             except ValueError:
                 raise ValueError(f"threshold {name} needs a number, got {text!r}") from None
-        current = {item.name: getattr(self, item.name) for item in fields(self)}
-        return Thresholds(**{**current, **values})
+        return Thresholds(self._manifest, **{**self._values, **values})
+
+    @property
+    def manifest(self) -> manifest.Manifest:
+        """The manifest these values come from (the shipped one unless a test gave another)."""
+        return self._manifest
+
+    def window_seconds(self, rule: str) -> int | float:
+        """The window length of `rule`, in seconds."""
+        return self._values[self._manifest.rule(rule).window_size]
+
+    def longest_window_seconds(self) -> int | float:
+        """The longest window any rule keeps open."""
+        return max(self.window_seconds(rule) for rule in self._manifest.rule_names)

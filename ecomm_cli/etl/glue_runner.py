@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ecomm_cli.console import EcommError
+from ecomm_cli.errors import EcommError
 from ecomm_cli.kpi.athena_engine import backoff_delays
 
 _DONE = {"SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR", "EXPIRED"}

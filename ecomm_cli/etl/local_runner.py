@@ -10,15 +10,16 @@ import importlib.util
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ecomm_cli.console import EcommError
-from ecomm_cli.settings import PROJECT_ROOT
+from ecomm_cli.errors import EcommError
+from ecomm_cli.settings import PROJECT_ROOT, Settings
 
 GLUE_SCRIPT = PROJECT_ROOT / "glue" / "curate_events.py"
 _MODULE_NAME = "curate_events"
@@ -107,3 +108,34 @@ def run_local_job(
     if heartbeat is not None:
         heartbeat(job, counts)
     return counts
+
+
+def curate_local_lake(
+    settings: Settings, *, csv_path: Path | None = None, ingest_from: str | None = None
+) -> dict[str, Any]:
+    """`ecomm etl run --local`: the job over the settings' lake; its counts and `seconds`.
+
+    On a running local stack a successful run reports CurationSucceeded to the emulator's
+    CloudWatch, as the Glue job does on AWS (signed as the Glue component).
+    """
+    started = time.perf_counter()
+    counts = run_local_job(
+        settings.lake_dir,
+        csv_path=csv_path,
+        ingest_from=ingest_from,
+        heartbeat=_local_heartbeat(settings),
+    )
+    return {**asdict(counts), "seconds": round(time.perf_counter() - started, 2)}
+
+
+def _local_heartbeat(settings: Settings) -> Callable[[Any, Any], None] | None:
+    from ecomm_cli.local import stack
+
+    if settings.env != "local" or not stack.is_up(settings):
+        return None
+    from ecomm_cli.aws_clients import client
+    from ecomm_cli.environments import resolve
+
+    namespace = str(resolve(settings, require=["metric_namespace"])[1]["metric_namespace"])
+    cloudwatch = client("cloudwatch", settings, component="glue", max_attempts=2)
+    return lambda job, counts: job.publish_heartbeat(cloudwatch, namespace, counts)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecomm_cli.console import EcommError
+from ecomm_cli.errors import EcommError
 from ecomm_cli.settings import PROJECT_ROOT, Settings
 
 LAMBDA_ZIP = "alerting-lambda.zip"
@@ -73,7 +73,8 @@ def build_lambda_zip(settings: Settings, source: Path | None = None) -> Path:
 
 
 def build_flink_zip(settings: Settings, root: Path | None = None) -> tuple[Path, bool]:
-    """The Managed Flink application: main.py, the rule SQL, and the connector jar if given.
+    """The Managed Flink application: main.py, the rules manifest and SQL, and the connector
+    jar if given.
 
     Returns the zip path and whether the Kinesis SQL connector jar went in (AWS needs it; the
     local stack never runs the application, so there it may be absent).
@@ -83,8 +84,10 @@ def build_flink_zip(settings: Settings, root: Path | None = None) -> tuple[Path,
     entries = [(f.relative_to(app_dir).as_posix(), f) for f in _source_files(app_dir)]
     if not any(name == "main.py" for name, _ in entries):
         raise EcommError(f"no Flink application at {app_dir / 'main.py'}")
+    rules_dir = root / "sql" / "realtime"
     entries += [
-        (f"sql/realtime/{f.name}", f) for f in sorted((root / "sql/realtime").glob("*.sql"))
+        (f"sql/realtime/{f.name}", f)
+        for f in sorted([*rules_dir.glob("*.sql"), *rules_dir.glob("rules.json")])
     ]
     jar = settings.flink_connector_jar
     if jar is not None:

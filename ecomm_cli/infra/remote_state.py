@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecomm_cli.aws_clients import aws_error
-from ecomm_cli.console import EcommError
+from ecomm_cli.errors import EcommError
 from ecomm_cli.settings import Settings
 
 # What `ecomm bootstrap` replaces: the committed backend.hcl files name no real bucket.

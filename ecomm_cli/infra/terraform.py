@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ecomm_cli.console import EcommError, console, err_console
+from ecomm_cli.console import console, err_console
+from ecomm_cli.errors import EcommError
 from ecomm_cli.infra import provider_mirror
 from ecomm_cli.settings import BOOTSTRAP, PROJECT_ROOT, Settings
 

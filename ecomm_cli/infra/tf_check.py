@@ -32,8 +32,12 @@ def _run(cmd: list[str], env: dict[str, str]) -> tuple[bool, str]:
     return proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def _check_dir(directory: Path, action: list[str], env: dict[str, str]) -> CheckResult:
+def check_dir(
+    directory: Path, action: list[str], env: dict[str, str], root: Path = PROJECT_ROOT
+) -> CheckResult:
+    """`terraform init -backend=false` in `directory`, then `terraform <action>` there."""
     started = time.monotonic()
+    name = str(directory.relative_to(root))
     tf = terraform_binary()
     steps = [
         [tf, f"-chdir={directory}", "init", "-backend=false", "-input=false"],
@@ -44,12 +48,8 @@ def _check_dir(directory: Path, action: list[str], env: dict[str, str]) -> Check
         ok, out = _run(step, env)
         output += out
         if not ok:
-            return CheckResult(
-                str(directory.relative_to(PROJECT_ROOT)), False, time.monotonic() - started, output
-            )
-    return CheckResult(
-        str(directory.relative_to(PROJECT_ROOT)), True, time.monotonic() - started, output
-    )
+            return CheckResult(name, False, time.monotonic() - started, output)
+    return CheckResult(name, True, time.monotonic() - started, output)
 
 
 def targets(root: Path = PROJECT_ROOT) -> list[tuple[Path, list[str]]]:
@@ -79,7 +79,7 @@ def main() -> int:
     if not ok:
         print(out)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(_check_dir, d, action, env) for d, action in targets()]
+        futures = [pool.submit(check_dir, d, action, env) for d, action in targets()]
         for future in futures:
             result = future.result()
             verb = "test" if "/modules/" in f"/{result.name}/" else "validate"

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecomm_cli.console import EcommError
+from ecomm_cli.errors import EcommError
 from ecomm_cli.settings import PROJECT_ROOT
 
 KPI_DIR = PROJECT_ROOT / "sql" / "kpi"

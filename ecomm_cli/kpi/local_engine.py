@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from ecomm_cli.console import EcommError
+from ecomm_cli.errors import EcommError
 from ecomm_cli.kpi.catalog import KpiQuery
 from ecomm_cli.kpi.result import KpiResult
 from ecomm_cli.kpi.transpile import trino_to_duckdb

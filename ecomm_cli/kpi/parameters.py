@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from ecomm_cli.console import EcommError
+from ecomm_cli.errors import EcommError
 from ecomm_cli.kpi.catalog import KpiQuery
 
 # "No dates" means all the data: bounds no real event date falls outside of.

@@ -1,82 +1,28 @@
-"""Render KPI results computed elsewhere: a Rich table, JSON (a list of row objects) or CSV."""
+"""KPI results computed elsewhere as renderer data (ecomm_cli.output), and the run notes."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
 
-from rich.table import Table
-
+from ecomm_cli.kpi import catalog
 from ecomm_cli.kpi.result import KpiResult
+from ecomm_cli.output import Output, Record, Rows
 
 
-def _plain(value: Any) -> Any:
-    # Decimal sums (revenue) print as JSON numbers; dates and times as ISO-8601.
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
+def kpi_rows(result: KpiResult, title: str | None = None) -> Rows:
+    """One KPI's rows in its columns' order, titled as the catalog titles it."""
+    return Rows(
+        title or catalog.titles().get(result.name, result.name), result.columns, result.rows
+    )
 
 
-def to_json_rows(result: KpiResult) -> list[dict[str, Any]]:
-    """The rows as JSON-ready objects, keys in column order."""
-    return [{c: _plain(row[c]) for c in result.columns} for row in result.rows]
-
-
-def to_json(results: Sequence[KpiResult], single: bool) -> str:
-    """One KPI: a list of row objects. Several: an object of such lists by KPI name."""
+def kpi_output(results: Sequence[KpiResult], single: bool) -> Output:
+    """One KPI: its rows (JSON: a list of row objects). Several: a record of them by KPI name
+    (JSON: an object of row lists; CSV: one block per KPI after a `# <kpi>` line)."""
     if single:
-        return json.dumps(to_json_rows(results[0]), indent=2)
-    return json.dumps({r.name: to_json_rows(r) for r in results}, indent=2)
-
-
-def to_csv(results: Sequence[KpiResult], single: bool) -> str:
-    """One KPI: a CSV with a header. Several: CSV blocks, each after a `# <kpi>` line."""
-    out = io.StringIO()
-    for i, result in enumerate(results):
-        if not single:
-            out.write(("\n" if i else "") + f"# {result.name}\n")
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(result.columns)
-        for row in result.rows:
-            writer.writerow(["" if row[c] is None else _plain(row[c]) for c in result.columns])
-    return out.getvalue()
-
-
-def to_table(result: KpiResult, title: str) -> Table:
-    """A Rich table with numbers right-aligned and thousands separated."""
-    table = Table(title=title, title_justify="left")
-    numeric = {
-        c: all(isinstance(r[c], int | float | Decimal) or r[c] is None for r in result.rows)
-        for c in result.columns
-    }
-    for column in result.columns:
-        table.add_column(column, justify="right" if numeric[column] and result.rows else "left")
-    for row in result.rows:
-        table.add_row(*[format_cell(row[c]) for c in result.columns])
-    return table
-
-
-def format_cell(value: Any) -> str:
-    """A table cell (terminal or HTML): thousands separated, rates to four places, '-' for
-    NULL, dates and times in ISO-8601."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float | Decimal):
-        return f"{value:,.4f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
+        return kpi_rows(results[0])
+    titles = catalog.titles()
+    return Record("KPIs", {r.name: kpi_rows(r, titles.get(r.name)) for r in results})
 
 
 def run_summary(result: KpiResult) -> str:

@@ -19,7 +19,7 @@ from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
-from ecomm_cli.console import EcommError
+from ecomm_cli.errors import EcommError
 
 # The curated `events` table as the Glue job writes it (glue/curate_events.py CURATED_SCHEMA)
 # and the Glue catalog declares it; tests check the Parquet against it.

@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecomm_cli.console import EcommError
+from ecomm_cli.errors import EcommError
 
 _MODULE = "ecomm_cli.local.emulator"
 
@@ -51,7 +51,9 @@ def start(log_dir: Path, *, timeout: float = 60.0) -> EmulatorProcess:
     log_dir.mkdir(parents=True, exist_ok=True)
     ready_file = log_dir / "emulator.ready"
     ready_file.unlink(missing_ok=True)
-    with (log_dir / "emulator.log").open("ab") as log:
+    log_path = log_dir / "emulator.log"
+    with log_path.open("ab") as log:
+        log_start = log.seek(0, os.SEEK_END)  # this start's lines follow
         proc = subprocess.Popen(
             [sys.executable, "-m", _MODULE, "--ready-file", str(ready_file)],
             env=emulator_environment(),
@@ -63,9 +65,11 @@ def start(log_dir: Path, *, timeout: float = 60.0) -> EmulatorProcess:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
+            reason = _last_line(log_path, log_start)
             raise EcommError(
-                f"the emulator exited at start (code {proc.returncode})",
-                hint=f"see {log_dir / 'emulator.log'}",
+                f"the emulator exited at start (code {proc.returncode})"
+                + (f": {reason}" if reason else ""),
+                hint=f"see {log_path}",
             )
         if ready_file.exists() and ready_file.read_text().strip():
             emulator = EmulatorProcess(pid=proc.pid, port=int(ready_file.read_text()))
@@ -73,7 +77,17 @@ def start(log_dir: Path, *, timeout: float = 60.0) -> EmulatorProcess:
                 return emulator
         time.sleep(0.1)
     stop(proc.pid)
-    raise EcommError("the emulator did not start in time", hint=f"see {log_dir / 'emulator.log'}")
+    raise EcommError("the emulator did not start in time", hint=f"see {log_path}")
+
+
+def _last_line(log_path: Path, offset: int) -> str:
+    """The last line the emulator wrote to its log after `offset` (its error), without the
+    `error: ` prefix `_main` gives it; empty when it wrote nothing."""
+    with log_path.open("rb") as log:
+        log.seek(offset)
+        lines = log.read().decode(errors="replace").splitlines()
+    last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+    return last.removeprefix("error: ")
 
 
 def is_ours(pid: int) -> bool:
@@ -152,7 +166,13 @@ def _main() -> None:
     parser.add_argument("--ready-file", type=Path, required=True)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    serve(args.ready_file, args.port)
+    try:
+        serve(args.ready_file, args.port)
+    except EcommError as exc:
+        # One line in emulator.log (stderr goes there), which `start` quotes in its own error.
+        hint = f" ({exc.hint})" if exc.hint else ""
+        print(f"error: {exc.message}{hint}", file=sys.stderr, flush=True)
+        sys.exit(exc.code)
 
 
 if __name__ == "__main__":

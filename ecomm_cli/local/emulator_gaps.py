@@ -27,22 +27,123 @@ docs/local-mode.md:
   the function once per record, through Docker (absent here). Locally the event source mapping
   is played by `ecomm_cli.realtime.event_source_mapping` instead, so the emulator's own
   per-record invocation is switched off.
+
+The patches replace moto internals, so `apply_all` first checks that the installed moto is the
+one they were written and tested for (`MOTO_VERSION`), and every patch installs itself through
+`_replace` (moto's attribute must exist) or `_add` (moto must still lack it): a moto that moved
+or renamed what a patch replaces, or that closed a gap itself, stops the emulator with a clear
+error instead of leaving a patch that changes nothing.
 """
 
 from __future__ import annotations
 
 import base64
 import calendar
+import importlib.metadata
 import json
 import time
 from datetime import datetime
 from typing import Any
+
+from ecomm_cli.errors import EcommError
+
+# The moto release the patches were written and tested for; the pin in pyproject.toml names the
+# same one (a unit test holds them together). Any other release is refused, patch level
+# included: the patches replace moto internals (response handlers, model methods, a module
+# function), which moto's patch releases change too (5.x patch releases add operations and move
+# handlers onto the generic serializer), and its versions make no promise about internals.
+# Raising it means reviewing every patch against the new moto, then the pin and this together.
+MOTO_VERSION = "5.2.5"
+
+_SOURCE = "ecomm_cli/local/emulator_gaps.py"
+# Set on every function a patch installs (to the patch's name): tells ours from moto's own.
+_PATCH_MARK = "_ecomm_emulator_patch"
+_ABSENT = object()
 
 _applied = False
 
 # The emulator listens on loopback only; for bucket-policy evaluation its plain-HTTP endpoint
 # stands in for the TLS endpoint of S3, so `aws:SecureTransport` is true for its requests.
 EMULATOR_CONDITION_CONTEXT = {"aws:securetransport": "true"}
+
+
+def installed_moto_version() -> str:
+    """The installed moto's version, or "none"."""
+    try:
+        return importlib.metadata.version("moto")
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
+
+
+def check_moto_version(installed: str | None = None) -> None:
+    """Raise a one-line EcommError unless the installed moto (or `installed`) is MOTO_VERSION."""
+    found = installed_moto_version() if installed is None else installed
+    if found != MOTO_VERSION:
+        raise EcommError(
+            f"the emulator patches in {_SOURCE} were written for moto {MOTO_VERSION}, "
+            f"found {found}",
+            hint=(
+                "install the pinned moto with `.venv/bin/pip install -e '.[dev,etl]'`, as "
+                f"`make setup` does, or review each patch against moto {found} and raise "
+                "MOTO_VERSION and the pin in pyproject.toml together"
+            ),
+        )
+
+
+def _patch_name(new: Any) -> str:
+    """The patch a replacement belongs to: the `patch_*` function it is defined in."""
+    enclosing, inside, _ = str(new.__qualname__).rpartition(".<locals>.")
+    return enclosing.rpartition(".")[2] if inside else str(new.__qualname__)
+
+
+def _where(owner: Any, name: str) -> str:
+    """`owner.name` spelled with its moto module, e.g. moto.kinesis.responses.KinesisResponse."""
+    if isinstance(owner, type):
+        return f"{owner.__module__}.{owner.__qualname__}.{name}"
+    return f"{getattr(owner, '__name__', owner)}.{name}"
+
+
+def _set(owner: Any, name: str, new: Any) -> None:
+    """The one place a patch changes moto (tests route it through monkeypatch to undo it)."""
+    setattr(owner, name, new)
+
+
+def _replace(owner: Any, name: str, new: Any) -> Any:
+    """Install `new` as moto's `owner.name` and return what it replaces, for wrappers to call.
+
+    moto must have that attribute: when a refactor moved or renamed it, a clear error names the
+    patch (the `patch_*` function `new` is defined in) and the attribute, instead of a patch
+    that silently changes nothing. A wrapper calls the returned original through a name bound
+    just after it is defined (`original = _replace(..., wrapper)`); nothing calls it before.
+    """
+    current = getattr(owner, name, _ABSENT)
+    if current is _ABSENT:
+        raise EcommError(
+            f"emulator patch {_patch_name(new)} found no {_where(owner, name)} to replace in "
+            f"moto {installed_moto_version()}",
+            hint=f"moto moved or renamed it: review that patch in {_SOURCE}",
+        )
+    setattr(new, _PATCH_MARK, _patch_name(new))
+    _set(owner, name, new)
+    return current
+
+
+def _add(owner: Any, name: str, new: Any) -> None:
+    """Install `new` as `owner.name`, a call moto lacks (the gap itself).
+
+    When moto has one of its own, a clear error: that moto may have closed the gap, and the
+    patch would hide its implementation. A replacement of ours in place (the patch applied
+    again) is fine.
+    """
+    current = getattr(owner, name, _ABSENT)
+    if current is not _ABSENT and not hasattr(current, _PATCH_MARK):
+        raise EcommError(
+            f"emulator patch {_patch_name(new)} adds {_where(owner, name)}, which moto "
+            f"{installed_moto_version()} already has",
+            hint=f"moto may have closed that gap: check it, then drop that part of {_SOURCE}",
+        )
+    setattr(new, _PATCH_MARK, _patch_name(new))
+    _set(owner, name, new)
 
 
 def _epoch(value: Any) -> Any:
@@ -71,8 +172,6 @@ def patch_kinesis_analytics_v2() -> None:
     from moto.kinesisanalyticsv2.responses import KinesisAnalyticsV2Response
 
     backend_cls = models.KinesisAnalyticsV2Backend
-    original_create = backend_cls.create_application
-    original_describe = backend_cls.describe_application
 
     def create_application(self: Any, application_name: str, **kwargs: Any) -> dict[str, Any]:
         detail = original_create(self, application_name=application_name, **kwargs)
@@ -103,10 +202,10 @@ def patch_kinesis_analytics_v2() -> None:
         )
         return json.dumps({})
 
-    backend_cls.create_application = create_application  # type: ignore[method-assign,assignment]
-    backend_cls.describe_application = describe_application  # type: ignore[method-assign]
-    KinesisAnalyticsV2Response.delete_application = delete_application  # type: ignore[attr-defined]
-    KinesisAnalyticsV2Response.untag_resource = untag_resource  # type: ignore[attr-defined]
+    original_create = _replace(backend_cls, "create_application", create_application)
+    original_describe = _replace(backend_cls, "describe_application", describe_application)
+    _add(KinesisAnalyticsV2Response, "delete_application", delete_application)
+    _add(KinesisAnalyticsV2Response, "untag_resource", untag_resource)
 
 
 def condition_holds(condition: dict[str, Any] | None, context: dict[str, str]) -> bool | None:
@@ -156,13 +255,11 @@ def patch_s3_secure_transport() -> None:
         policy = effective_policy(json.loads(self.policy.decode()), EMULATOR_CONDITION_CONTEXT)
         return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
 
-    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+    _replace(FakeBucket, "get_permission", get_permission)
 
 
 def patch_kinesis_create_stream_tags() -> None:
     from moto.kinesis.responses import KinesisResponse
-
-    original = KinesisResponse.create_stream
 
     def create_stream(self: KinesisResponse) -> Any:
         result = original(self)
@@ -171,7 +268,7 @@ def patch_kinesis_create_stream_tags() -> None:
             self.kinesis_backend.add_tags_to_stream(None, self._get_param("StreamName"), tags)
         return result
 
-    KinesisResponse.create_stream = create_stream  # type: ignore[method-assign]
+    original = _replace(KinesisResponse, "create_stream", create_stream)
 
 
 def patch_athena_delete_named_query() -> None:
@@ -181,7 +278,7 @@ def patch_athena_delete_named_query() -> None:
         self.athena_backend.named_queries.pop(self._get_param("NamedQueryId"), None)
         return json.dumps({})
 
-    AthenaResponse.delete_named_query = delete_named_query  # type: ignore[attr-defined]
+    _add(AthenaResponse, "delete_named_query", delete_named_query)
 
 
 def patch_athena_delete_work_group_with_history() -> None:
@@ -189,8 +286,6 @@ def patch_athena_delete_work_group_with_history() -> None:
     unless RecursiveDeleteOption is true (what `force_destroy` sets); moto deletes it anyway,
     so a destroy that fails on AWS would pass here. Made as strict as AWS."""
     from moto.athena.responses import AthenaResponse
-
-    delete_any = AthenaResponse.delete_work_group
 
     def delete_work_group(self: AthenaResponse) -> Any:
         name = self._get_param("WorkGroup")
@@ -205,7 +300,7 @@ def patch_athena_delete_work_group_with_history() -> None:
                 )
         return delete_any(self)
 
-    AthenaResponse.delete_work_group = delete_work_group  # type: ignore[method-assign]
+    delete_any = _replace(AthenaResponse, "delete_work_group", delete_work_group)
 
 
 def patch_lambda_kinesis_trigger() -> None:
@@ -214,7 +309,7 @@ def patch_lambda_kinesis_trigger() -> None:
     def send_kinesis_message(self: LambdaBackend, *args: Any, **kwargs: Any) -> None:
         return None
 
-    LambdaBackend.send_kinesis_message = send_kinesis_message  # type: ignore[method-assign]
+    _replace(LambdaBackend, "send_kinesis_message", send_kinesis_message)
 
 
 def patch_glue_data_quality_rulesets() -> None:
@@ -284,11 +379,11 @@ def patch_glue_data_quality_rulesets() -> None:
         ]
         return json.dumps({"Rulesets": listed})
 
-    GlueResponse.create_data_quality_ruleset = create_data_quality_ruleset  # type: ignore[attr-defined]
-    GlueResponse.get_data_quality_ruleset = get_data_quality_ruleset  # type: ignore[attr-defined]
-    GlueResponse.update_data_quality_ruleset = update_data_quality_ruleset  # type: ignore[attr-defined]
-    GlueResponse.delete_data_quality_ruleset = delete_data_quality_ruleset  # type: ignore[attr-defined]
-    GlueResponse.list_data_quality_rulesets = list_data_quality_rulesets  # type: ignore[attr-defined]
+    _add(GlueResponse, "create_data_quality_ruleset", create_data_quality_ruleset)
+    _add(GlueResponse, "get_data_quality_ruleset", get_data_quality_ruleset)
+    _add(GlueResponse, "update_data_quality_ruleset", update_data_quality_ruleset)
+    _add(GlueResponse, "delete_data_quality_ruleset", delete_data_quality_ruleset)
+    _add(GlueResponse, "list_data_quality_rulesets", list_data_quality_rulesets)
 
 
 def patch_kinesis_shard_performance() -> None:
@@ -330,10 +425,10 @@ def patch_kinesis_shard_performance() -> None:
         behind = self.records[newest].created_at - results[-1].created_at if results else 0.0
         return results, last, int(behind * 1000)
 
-    Shard.get_max_sequence_number = get_max_sequence_number  # type: ignore[method-assign]
-    Shard.get_min_sequence_number = get_min_sequence_number  # type: ignore[method-assign]
-    Shard.put_record = put_record  # type: ignore[method-assign]
-    Shard.get_records = get_records  # type: ignore[method-assign]
+    _replace(Shard, "get_max_sequence_number", get_max_sequence_number)
+    _replace(Shard, "get_min_sequence_number", get_min_sequence_number)
+    _replace(Shard, "put_record", put_record)
+    _replace(Shard, "get_records", get_records)
 
 
 def _epoch_millis(moment: datetime) -> float:
@@ -389,32 +484,54 @@ def patch_kinesis_record_responses() -> None:
             }
         )
 
-    KinesisResponse.put_record = put_record  # type: ignore[method-assign]
-    KinesisResponse.put_records = put_records  # type: ignore[method-assign]
-    KinesisResponse.get_records = get_records  # type: ignore[method-assign]
+    _replace(KinesisResponse, "put_record", put_record)
+    _replace(KinesisResponse, "put_records", put_records)
+    _replace(KinesisResponse, "get_records", get_records)
 
 
 def patch_request_routing() -> None:
     from moto import backends
 
     # The list of moto's service folders does not change while the emulator runs.
-    modules = tuple(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: modules
+    def list_of_moto_modules() -> tuple[str, ...]:
+        return modules
+
+    listing = _replace(backends, "list_of_moto_modules", list_of_moto_modules)
+    modules = tuple(listing())
+
+
+# Every patch, in the order `apply_all` applies them.
+PATCHES = (
+    patch_kinesis_analytics_v2,
+    patch_s3_secure_transport,
+    patch_kinesis_create_stream_tags,
+    patch_athena_delete_named_query,
+    patch_athena_delete_work_group_with_history,
+    patch_lambda_kinesis_trigger,
+    patch_glue_data_quality_rulesets,
+    patch_kinesis_shard_performance,
+    patch_kinesis_record_responses,
+    patch_request_routing,
+)
 
 
 def apply_all() -> None:
-    """Apply every patch once (idempotent); call before the emulator serves requests."""
+    """Apply every patch once (idempotent); call before the emulator serves requests.
+
+    A moto other than MOTO_VERSION is refused before anything is patched, and a patch that
+    cannot find what it patches (a moto module, class or attribute) stops with an EcommError
+    naming it."""
     global _applied
     if _applied:
         return
-    patch_kinesis_analytics_v2()
-    patch_s3_secure_transport()
-    patch_kinesis_create_stream_tags()
-    patch_athena_delete_named_query()
-    patch_athena_delete_work_group_with_history()
-    patch_lambda_kinesis_trigger()
-    patch_glue_data_quality_rulesets()
-    patch_kinesis_shard_performance()
-    patch_kinesis_record_responses()
-    patch_request_routing()
+    check_moto_version()
+    for patch in PATCHES:
+        try:
+            patch()
+        except (ImportError, AttributeError) as exc:
+            raise EcommError(
+                f"emulator patch {patch.__name__} cannot find what it patches in moto "
+                f"{installed_moto_version()}: {exc}",
+                hint=f"moto moved or renamed it: review that patch in {_SOURCE}",
+            ) from exc
     _applied = True

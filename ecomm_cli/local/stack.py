@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ecomm_cli.console import EcommError, console
+from ecomm_cli.errors import EcommError
 from ecomm_cli.infra import artifacts, terraform
 from ecomm_cli.local import emulator
 from ecomm_cli.settings import Settings
@@ -136,16 +136,3 @@ def status(settings: Settings) -> dict[str, Any]:
         "outputs": stack.get("outputs", {}),
         "lake_dir": str(settings.lake_dir),
     }
-
-
-def print_summary(result: UpResult) -> None:
-    if result.already_up:
-        console.print(
-            f"[green]local stack already up[/] at {result.endpoint_url} "
-            f"({result.resources} resources)"
-        )
-    else:
-        console.print(
-            f"[green]local stack up[/] at {result.endpoint_url}: "
-            f"{result.resources} resources in {result.seconds:.0f} s"
-        )

@@ -30,19 +30,21 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecomm_cli import kpl
-from ecomm_cli.console import EcommError
 from ecomm_cli.detect import Alert, Detector, Event, Thresholds, event_from_contract
-from ecomm_cli.detect.rules import MINUTE_SECONDS, TRAFFIC_SPIKE_WINDOW_SECONDS
-from ecomm_cli.kinesis_shards import list_shards
-from ecomm_cli.realtime import polling
+from ecomm_cli.detect.rules import MANIFEST
+from ecomm_cli.errors import EcommError
 from ecomm_cli.shard_checkpoint import ShardCheckpoint
+from ecomm_cli.shard_reader import CommitWhenSafe, Page, ShardReader
 
-# Terraform `rules` keys that configure the Flink source, not a rule (no Thresholds field).
-FLINK_SOURCE_SETTINGS = ("idle_timeout_seconds",)
+# Terraform `rules` keys that configure the Flink source, not a rule (no Thresholds field): the
+# manifest's settings Flink reads and the detector does not.
+FLINK_SOURCE_SETTINGS = tuple(
+    s.name for s in MANIFEST.settings if "flink" in s.used_by and "detector" not in s.used_by
+)
 # Terraform `rules` key -> Thresholds field, where the names differ (none today: one place to
 # add a mapping if either side is renamed, instead of a silent mismatch).
 THRESHOLD_NAMES: dict[str, str] = {}
-DEFAULT_IDLE_TIMEOUT_SECONDS = 30.0
+DEFAULT_IDLE_TIMEOUT_SECONDS = float(MANIFEST.setting("idle_timeout_seconds").value)
 PUT_RECORDS_MAX = 500  # Kinesis PutRecords limit per call
 PUT_ATTEMPTS = 6
 REJECT_SAMPLES_KEPT = 5
@@ -90,13 +92,7 @@ def thresholds_from_outputs(rule_thresholds: Mapping[str, Any]) -> tuple[Thresho
 
 def longest_window_ms(thresholds: Thresholds) -> int:
     """The longest window any rule keeps open, in milliseconds."""
-    seconds = max(
-        thresholds.flood_window_seconds,
-        MINUTE_SECONDS,
-        thresholds.cart_stuffer_window_seconds,
-        TRAFFIC_SPIKE_WINDOW_SECONDS,
-    )
-    return seconds * 1000
+    return int(thresholds.longest_window_seconds() * 1000)
 
 
 def partition_key(alert: Alert) -> str:
@@ -116,7 +112,6 @@ class _Record:
 @dataclass
 class _Shard:
     shard_id: str
-    iterator: str | None
     newest_ms: int | None = None  # newest event time read from this shard
     caught_up_since: float | None = None  # monotonic time it first read nothing new
     records: deque[_Record] = field(default_factory=deque)
@@ -182,6 +177,9 @@ class DetectorRunner:
         self.kinesis = kinesis
         self.target = target
         self.checkpoint = checkpoint
+        # Positions are committed only once every window holding their events has closed.
+        self.commits = CommitWhenSafe(checkpoint)
+        self.reader = ShardReader(kinesis, target.events_stream, self.commits, limit=read_limit)
         self.detector = Detector(target.thresholds)
         self.report = DetectorReport()
         self.read_limit = read_limit
@@ -196,33 +194,15 @@ class DetectorRunner:
 
     # -- reading -------------------------------------------------------------------------
 
-    def _shard_ids(self) -> list[str]:
-        return [s["ShardId"] for s in list_shards(self.kinesis, self.target.events_stream)]
-
-    def _open(self, shard_id: str) -> _Shard:
-        args: dict[str, Any] = {"StreamName": self.target.events_stream, "ShardId": shard_id}
-        position = self.checkpoint.positions.get(shard_id)
-        if position is not None:
-            args.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=position)
-        else:
-            args["ShardIteratorType"] = "TRIM_HORIZON"
-        iterator = self.kinesis.get_shard_iterator(**args)["ShardIterator"]
-        return _Shard(shard_id, iterator)
-
     def _reject(self, shard_id: str, sequence_number: str, reason: str) -> None:
         self.report.rejected += 1
         if len(self.report.reject_reasons) < REJECT_SAMPLES_KEPT:
             self.report.reject_reasons.append(f"{shard_id}/{sequence_number}: {reason}")
 
-    def _read(self, shard: _Shard) -> int:
-        """One GetRecords on a shard; its events are held for the cross-shard merge."""
-        if not shard.iterator:  # a closed shard read to its end
-            if shard.caught_up_since is None:
-                shard.caught_up_since = self.clock()
-            return 0
-        page = self.kinesis.get_records(ShardIterator=shard.iterator, Limit=self.read_limit)
-        shard.iterator = page.get("NextShardIterator")
-        for raw in page["Records"]:
+    def _take(self, page: Page) -> None:
+        """One page of a shard; its events are held for the cross-shard merge."""
+        shard = self.shards.setdefault(page.shard_id, _Shard(page.shard_id))
+        for raw in page.records:
             self.report.kinesis_records += 1
             record = _Record(raw["SequenceNumber"], 0)
             shard.records.append(record)
@@ -244,11 +224,10 @@ class DetectorRunner:
                 heapq.heappush(
                     self._held, (event.ts_ms, self._arrivals, shard.shard_id, record, event)
                 )
-        if page["Records"] or page.get("MillisBehindLatest", 0) > 0:
+        if not page.caught_up:
             shard.caught_up_since = None
-        elif shard.caught_up_since is None:
+        elif shard.caught_up_since is None:  # also a closed shard read to its end
             shard.caught_up_since = self.clock()
-        return len(page["Records"])
 
     # -- detecting -----------------------------------------------------------------------
 
@@ -361,7 +340,7 @@ class DetectorRunner:
             while records and records[0].pending == 0 and records[0].newest_ms < cutoff:
                 positions[shard.shard_id] = records.popleft().sequence_number
         if positions:
-            self.checkpoint.update(positions)
+            self.commits.commit(positions)
 
     def _sync_report(self) -> None:
         late = self.detector.late
@@ -371,29 +350,20 @@ class DetectorRunner:
 
     # -- loops ---------------------------------------------------------------------------
 
-    def _refresh_shards(self) -> None:
-        for shard_id in self._shard_ids():
-            if shard_id not in self.shards:
-                self.shards[shard_id] = self._open(shard_id)
-
-    def poll_once(self) -> int:
-        """One read of every shard, the merge, alerts written; returns records read."""
-        self._refresh_shards()
-        read = sum(self._read(shard) for shard in self.shards.values())
+    def _settle(self) -> None:
+        """After a pass: the merge, alerts written, positions whose windows closed committed."""
         alerts = self._release(end_of_input=False) + self._advance_when_quiet()
         self._write(alerts)
         self._save_checkpoint(everything_closed=False)
         self._sync_report()
-        return read
+
+    def poll_once(self) -> int:
+        """One read of every shard, the merge, alerts written; returns records read."""
+        return self.reader.poll(self._take, self._settle)
 
     def drain(self) -> DetectorReport:
         """Everything the stream holds now, as a bounded input: every window closes."""
-        self._refresh_shards()
-        while True:
-            read = sum(self._read(shard) for shard in self.shards.values())
-            self._write(self._release(end_of_input=False))
-            if not read and all(s.caught_up_since is not None for s in self.shards.values()):
-                break
+        self.reader.drain(self._take, lambda: self._write(self._release(end_of_input=False)))
         self._write(self._release(end_of_input=True) + self.detector.finish())
         self._save_checkpoint(everything_closed=True)
         self._sync_report()
@@ -417,11 +387,12 @@ class DetectorRunner:
             if on_error is not None:
                 on_error(exc)
 
-        polling.follow(
-            self.poll_once,
+        self.reader.follow(
+            self._take,
             should_stop,
             poll_seconds,
-            (BotoCoreError, ClientError, DetectorRunnerError),
-            failed,
+            retryable=(BotoCoreError, ClientError, DetectorRunnerError),
+            on_error=failed,
+            after_pass=self._settle,
         )
         return self.report

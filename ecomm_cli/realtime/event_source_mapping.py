@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ecomm_cli.kinesis_shards import list_shards
+from ecomm_cli.shard_reader import CommitInMemory, CommitPolicy, Page, ShardReader
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -203,58 +202,61 @@ class BatchInvoker:
 
 
 class EventSourceMappingRunner:
-    """Poll the stream's shards and feed a BatchInvoker; `kinesis` is a boto3 client."""
+    """Poll the stream's shards and feed a BatchInvoker; `kinesis` is a boto3 client.
 
-    def __init__(self, kinesis: Any, invoker: BatchInvoker, stream_name: str, region: str):
+    A shard's position moves only once its batch is handled: if handling fails (the DLQ cannot
+    be reached), the next pass reads the same batch again, as AWS retries a shard's batch until
+    it succeeds or expires. Positions live in memory unless `commits` keeps them elsewhere.
+    """
+
+    def __init__(
+        self,
+        kinesis: Any,
+        invoker: BatchInvoker,
+        stream_name: str,
+        region: str,
+        commits: CommitPolicy | None = None,
+    ):
         self.kinesis = kinesis
         self.invoker = invoker
         self.stream_name = stream_name
         self.region = region
-        self.iterators: dict[str, str | None] = {}
+        settings = invoker.settings
+        self.reader = ShardReader(
+            kinesis,
+            stream_name,
+            commits if commits is not None else CommitInMemory(),
+            limit=settings.batch_size,
+            batching_window_seconds=settings.maximum_batching_window_seconds,
+        )
 
-    def _shards(self) -> list[str]:
-        return [s["ShardId"] for s in list_shards(self.kinesis, self.stream_name)]
+    def _handle(self, batch: Page) -> None:
+        if batch.records:
+            stream_arn = self.invoker.settings.stream_arn
+            self.invoker.process(
+                [lambda_record(r, batch.shard_id, stream_arn, self.region) for r in batch.records]
+            )
 
     def poll_once(self) -> int:
         """One pass over every shard; returns how many records were handed to the function."""
-        handled = 0
-        settings = self.invoker.settings
-        for shard_id in self._shards():
-            if shard_id not in self.iterators:
-                self.iterators[shard_id] = self.kinesis.get_shard_iterator(
-                    StreamName=self.stream_name, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            iterator = self.iterators[shard_id]
-            if not iterator:
-                continue
-            batch: list[dict[str, Any]] = []
-            window_ends = time.monotonic() + settings.maximum_batching_window_seconds
-            while iterator and len(batch) < settings.batch_size:
-                page = self.kinesis.get_records(
-                    ShardIterator=iterator, Limit=settings.batch_size - len(batch)
-                )
-                iterator = page.get("NextShardIterator")
-                batch += [
-                    lambda_record(r, shard_id, settings.stream_arn, self.region)
-                    for r in page["Records"]
-                ]
-                if not page["Records"] and time.monotonic() >= window_ends:
-                    break
-                if not page["Records"]:
-                    time.sleep(0.05)
-            if batch:
-                # The iterator moves only once the batch is handled: if handling fails (the
-                # DLQ cannot be reached), the next pass reads the same batch again, as AWS
-                # retries a shard's batch until it succeeds or expires.
-                self.invoker.process(batch)
-                handled += len(batch)
-            self.iterators[shard_id] = iterator
-        return handled
+        return self.reader.poll(self._handle)
 
     def drain(self) -> RunnerReport:
-        """Poll until a full pass hands nothing to the function."""
-        while self.poll_once():
-            pass
+        """Poll until a pass hands nothing to the function and finds every shard caught up."""
+        self.reader.drain(self._handle)
+        return self.invoker.report
+
+    def follow(
+        self,
+        should_stop: Callable[[], bool],
+        poll_seconds: float,
+        retryable: tuple[type[Exception], ...] = (),
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> RunnerReport:
+        """Poll until `should_stop()`; a `retryable` failure is retried on the next pass."""
+        self.reader.follow(
+            self._handle, should_stop, poll_seconds, retryable=retryable, on_error=on_error
+        )
         return self.invoker.report
 
 

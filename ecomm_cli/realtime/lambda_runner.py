@@ -26,8 +26,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecomm_cli.aws_clients import COMPONENT_KEYS
-from ecomm_cli.console import EcommError
-from ecomm_cli.realtime import polling
+from ecomm_cli.errors import EcommError
 from ecomm_cli.realtime.event_source_mapping import (
     BatchInvoker,
     EventSourceMappingRunner,
@@ -39,6 +38,7 @@ from ecomm_cli.realtime.event_source_mapping import (
 )
 from ecomm_cli.settings import PROJECT_ROOT
 from ecomm_cli.shard_checkpoint import ShardCheckpoint
+from ecomm_cli.shard_reader import CommitEachPage
 
 LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
 # What the handler's boto3 clients need to reach the emulator instead of AWS.
@@ -189,21 +189,6 @@ def function_output(log_file: Path) -> Iterator[None]:
                 handler.stream = stream
 
 
-class CheckpointingInvoker(BatchInvoker):
-    """A BatchInvoker that moves the checkpoint once a batch has fully succeeded or failed."""
-
-    def __init__(self, *args: Any, checkpoint: ShardCheckpoint, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.checkpoint = checkpoint
-
-    def process(self, records: list[dict[str, Any]]) -> None:
-        """Deliver the batch (see BatchInvoker), then checkpoint its last record."""
-        super().process(records)
-        if records:
-            shard_id, sequence_number = records[-1]["eventID"].split(":", 1)
-            self.checkpoint.save(shard_id, sequence_number)
-
-
 def build_runner(
     kinesis: Any,
     sqs: Any,
@@ -212,28 +197,19 @@ def build_runner(
     checkpoint: ShardCheckpoint,
     region: str,
 ) -> EventSourceMappingRunner:
-    """The mapping runner, its shard iterators placed after the checkpoint."""
+    """The mapping runner: each shard resumes after the checkpoint, which moves once a batch
+    has fully succeeded or gone to the DLQ."""
     context = LambdaContext(
         function_name=setup.function_name,
         invoked_function_arn=setup.function_arn,
         log_group_name=f"/aws/lambda/{setup.function_name}",
     )
-    invoker = CheckpointingInvoker(
-        handler,
-        setup.mapping,
-        context,
-        sqs_sender(sqs, setup.mapping.on_failure_queue_url),
-        checkpoint=checkpoint,
+    invoker = BatchInvoker(
+        handler, setup.mapping, context, sqs_sender(sqs, setup.mapping.on_failure_queue_url)
     )
-    runner = EventSourceMappingRunner(kinesis, invoker, setup.stream_name, region)
-    for shard_id, sequence_number in checkpoint.positions.items():
-        runner.iterators[shard_id] = kinesis.get_shard_iterator(
-            StreamName=setup.stream_name,
-            ShardId=shard_id,
-            ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-            StartingSequenceNumber=sequence_number,
-        )["ShardIterator"]
-    return runner
+    return EventSourceMappingRunner(
+        kinesis, invoker, setup.stream_name, region, CommitEachPage(checkpoint)
+    )
 
 
 def follow(
@@ -249,7 +225,4 @@ def follow(
     iterator until its batch is handled, so nothing is skipped (a retried batch may reach the
     function twice, as on AWS; its conditional writes absorb that).
     """
-    polling.follow(
-        runner.poll_once, should_stop, poll_seconds, (BotoCoreError, ClientError), on_error
-    )
-    return runner.invoker.report
+    return runner.follow(should_stop, poll_seconds, (BotoCoreError, ClientError), on_error)

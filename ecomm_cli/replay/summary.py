@@ -1,4 +1,4 @@
-"""The result of a replay: computed first, rendered second (a Rich table or one JSON object).
+"""The result of a replay: computed first, rendered second (ecomm_cli.output: table, JSON, CSV).
 
 The counts always balance: `read = sent + rejected + dead_lettered` (in a dry run
 `read = valid + rejected` and `sent = 0`); rows outside `--from/--until` are `filtered`, not
@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from rich.table import Table
-
+from ecomm_cli.errors import EXIT_FINDINGS, EcommError
+from ecomm_cli.output import Record
 from ecomm_cli.replay.checkpoint import Ledger
+
+# The share of rejected rows above which a replay needs attention (--max-reject-ratio).
+DEFAULT_MAX_REJECT_RATIO = 0.01
 
 
 @dataclass(frozen=True)
@@ -71,40 +74,28 @@ class Summary:
     def reject_ratio(self) -> float:
         return self.rejected / self.read if self.read else 0.0
 
+    def finding(self, max_reject_ratio: float = DEFAULT_MAX_REJECT_RATIO) -> EcommError | None:
+        """What needs attention after the replay (exit 1): events that could not be sent, or
+        more rejected rows than `max_reject_ratio` allows; None when neither."""
+        if self.dead_lettered:
+            return EcommError(
+                f"{self.dead_lettered:,} events could not be sent",
+                f"kept with their reason in {self.dead_letter_file}",
+                code=EXIT_FINDINGS,
+            )
+        if self.reject_ratio() > max_reject_ratio:
+            return EcommError(
+                f"{self.reject_ratio():.2%} of rows were rejected "
+                f"(more than --max-reject-ratio {max_reject_ratio:g})",
+                f"reasons in {self.rejects_file}",
+                code=EXIT_FINDINGS,
+            )
+        return None
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def table(self) -> Table:
-        """The summary as a two-column Rich table."""
+    def record(self) -> Record:
+        """Every figure, for the renderer: one JSON object, one CSV line, a two-column table."""
         title = "replay (dry run)" if self.dry_run else f"replay into {self.stream}"
-        table = Table(title=title, show_header=False, title_justify="left")
-        table.add_column("figure", style="bold")
-        table.add_column("value", justify="right")
-        rows: list[tuple[str, str]] = [
-            ("read", f"{self.read:,}"),
-            ("valid", f"{self.valid:,}"),
-            ("sent", f"{self.sent:,}"),
-            ("rejected", f"{self.rejected:,}"),
-            ("dead-lettered", f"{self.dead_lettered:,}"),
-            ("warnings", f"{self.warnings:,}"),
-        ]
-        if self.filtered:
-            rows.append(("outside --from/--until", f"{self.filtered:,}"))
-        if self.resumed_skipped:
-            rows.append(("skipped (already done, --resume)", f"{self.resumed_skipped:,}"))
-        if not self.dry_run:
-            rows += [
-                ("requests", f"{self.requests:,}"),
-                ("retried entries", f"{self.retries:,}"),
-                ("throttled requests", f"{self.throttles:,}"),
-            ]
-        rows += [("elapsed", f"{self.elapsed_s:.1f} s"), ("events/s", f"{self.events_per_s:,.0f}")]
-        if self.lateness_p99_ms is not None:
-            rows.append(("p99 lateness vs schedule", f"{self.lateness_p99_ms:.0f} ms"))
-        if self.rejects_file:
-            rows.append(("rejects file", self.rejects_file))
-        if self.dead_letter_file:
-            rows.append(("dead-letter file", self.dead_letter_file))
-        for name, value in rows:
-            table.add_row(name, value)
-        return table
+        return Record(title, self.as_dict())

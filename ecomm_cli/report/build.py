@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ecomm_cli.console import EcommError
+from ecomm_cli.errors import EcommError
 from ecomm_cli.kpi import catalog
 from ecomm_cli.kpi.engines import Engine
 from ecomm_cli.kpi.parameters import ALL_FROM, ALL_TO, KpiParameters

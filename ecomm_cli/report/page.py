@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ecomm_cli.kpi.render import format_cell
 from ecomm_cli.kpi.result import KpiResult
+from ecomm_cli.output import format_cell
 from ecomm_cli.report.assets import CHARTS_JS, REPORT_CSS
 from ecomm_cli.report.charts import PERIOD_TOTAL, ChartSpec, chart_specs
 

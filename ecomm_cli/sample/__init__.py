@@ -7,6 +7,7 @@ from ecomm_cli.sample.generator import (
     SampleSpec,
     generate_sample,
     parse_bots,
+    write_sample,
 )
 
 __all__ = [
@@ -17,4 +18,5 @@ __all__ = [
     "SampleSpec",
     "generate_sample",
     "parse_bots",
+    "write_sample",
 ]

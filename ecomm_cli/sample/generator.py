@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from operator import itemgetter
+from pathlib import Path
 from typing import IO
 
 from ecomm_cli.sample.bots import ACTIVE_SECONDS, BotKind, BotLabel, bot_rows
@@ -202,6 +203,27 @@ def generate_sample(
                 f"{iso_utc(label.active_from)},{iso_utc(label.active_until)}\n"
             )
     return SampleResult(written, customer_total, len(bots), labels)
+
+
+def write_sample(spec: SampleSpec, out: Path, labels: Path | None = None) -> SampleResult:
+    """`generate_sample` into the file `out` (and the bots' labels into `labels`).
+
+    On any failure (SampleError, OSError) neither file is left behind: a half-written sample
+    would look complete to the next command.
+    """
+    written: list[Path] = []
+    try:
+        with out.open("w", encoding="utf-8", newline="") as events_file:
+            written.append(out)
+            if labels is None:
+                return generate_sample(spec, events_file)
+            with labels.open("w", encoding="utf-8", newline="") as labels_file:
+                written.append(labels)
+                return generate_sample(spec, events_file, labels_file)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def _write_rows(rows: Iterable[Row], catalog: Catalog, out: IO[str]) -> int:

@@ -85,8 +85,9 @@ def dependencies_from_environment() -> Dependencies:
         publisher=AlertPublisher(boto3.client("sns"), topic_arn),
         metrics=Metrics(namespace=namespace, service=SERVICE),
         metric_namespace=namespace,
-        cooldown_seconds=int(os.environ.get("ALERT_COOLDOWN_SECONDS", "900")),
-        ttl_days=int(os.environ.get("OFFENDERS_TTL_DAYS", "30")),
+        # Both set by Terraform (the cooldown from the rules manifest): no default of their own.
+        cooldown_seconds=int(_required_env("ALERT_COOLDOWN_SECONDS")),
+        ttl_days=int(_required_env("OFFENDERS_TTL_DAYS")),
     )
 
 

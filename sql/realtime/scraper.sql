@@ -1,4 +1,5 @@
--- scraper: one user viewing too many DIFFERENT products in one minute.
+-- scraper: one user viewing too many DIFFERENT products in one window of
+-- ${scraper_window_seconds} seconds.
 --
 -- Why: a catalog scraper walks product pages one after another, about one a second, rarely
 -- looking at the same product twice; a shopper compares a handful of products per minute and
@@ -6,7 +7,7 @@
 -- 10 distinct products in a minute). Distinct products, not views, so a person reloading one
 -- page is not a scraper (that is the flood rule's business), and only `view` rows count.
 --
--- Tumbling one-minute windows on the event's own time; samples: first and last view.
+-- Tumbling windows on the event's own time; samples: first and last view.
 INSERT INTO anomalies
 SELECT
   user_id,
@@ -22,7 +23,7 @@ FROM (
     user_id,
     COUNT(DISTINCT product_id) AS products,
     '[' || FIRST_VALUE(sample) || ',' || LAST_VALUE(sample) || ']' AS samples
-  FROM TABLE(TUMBLE(TABLE actions, DESCRIPTOR(event_time), INTERVAL '1' MINUTE))
+  FROM TABLE(TUMBLE(TABLE actions, DESCRIPTOR(event_time), INTERVAL '${scraper_window_seconds}' SECOND(6)))
   WHERE event_type = 'view'
   GROUP BY window_start, window_end, user_id
 )

@@ -1,14 +1,15 @@
--- session_cycler: one user opening too many sessions in one minute.
+-- session_cycler: one user opening too many sessions in one window of
+-- ${session_cycler_window_seconds} seconds.
 --
 -- Why: a bot that drops its cookies every few requests gets a fresh session each time, to slip
 -- under per-session rate limits and to look like many visitors; a person keeps one session for
--- many minutes. Counting the distinct `user_session` values of one user in a tumbling minute
+-- many minutes. Counting the distinct `user_session` values of one user in a tumbling window
 -- catches it without any state beyond the window (a "new" session is one the window has not
 -- seen). Every event type counts: the bot's sessions are what matter, not what it does in them.
 -- Real REES46 data does churn sessions (the cosmetics sample has a customer with 10 in one
 -- minute), hence a threshold above that.
 --
--- Tumbling one-minute windows on the event's own time; samples: first and last event.
+-- Tumbling windows on the event's own time; samples: first and last event.
 INSERT INTO anomalies
 SELECT
   user_id,
@@ -24,7 +25,7 @@ FROM (
     user_id,
     COUNT(DISTINCT user_session) AS sessions,
     '[' || FIRST_VALUE(sample) || ',' || LAST_VALUE(sample) || ']' AS samples
-  FROM TABLE(TUMBLE(TABLE actions, DESCRIPTOR(event_time), INTERVAL '1' MINUTE))
+  FROM TABLE(TUMBLE(TABLE actions, DESCRIPTOR(event_time), INTERVAL '${session_cycler_window_seconds}' SECOND(6)))
   GROUP BY window_start, window_end, user_id
 )
 WHERE sessions >= ${session_cycler_sessions_per_minute}

@@ -1,16 +1,18 @@
--- traffic_spike: the whole platform's traffic in a 10-second window far above its recent level.
+-- traffic_spike: the whole platform's traffic in a window of ${traffic_spike_window_seconds}
+-- seconds far above its recent level.
 --
 -- Why: a distributed bot (many user ids, each under the per-user rules) or a broken client still
--- shows as a jump in total traffic. "Far above" is relative to a trailing baseline: the mean of
--- up to 30 previous non-empty 10-s windows (five minutes), because traffic swings several-fold
--- between night and evening and a fixed threshold would either sleep all night or page every
--- evening. No verdict until 6 previous windows exist (a minute of history), and the window must
--- also hold at least ${traffic_spike_min_events} actions so that a quiet night's jump from 3 to
--- 15 events pages nobody. Same-second checkout / cart-clearing bursts of a user count once
+-- shows as a jump in total traffic. "Far above" (${traffic_spike_factor} times) is relative to a
+-- trailing baseline: the mean of up to ${traffic_spike_baseline_windows} previous non-empty
+-- windows, because traffic swings several-fold between night and evening and a fixed threshold
+-- would either sleep all night or page every evening. No verdict until
+-- ${traffic_spike_min_baseline_windows} previous windows exist, and the window must also hold at
+-- least ${traffic_spike_min_events} actions so that a quiet night's small jump pages nobody. Same-second checkout / cart-clearing bursts of a user count once
 -- (their shared `burst_key`, see _actions.sql), as in the flood rule.
 --
 -- Stage 1 is a tumbling window aggregation; stage 2 an OVER aggregation on its window_time (a
--- time attribute), ROWS 30 PRECEDING (the current row is subtracted back out). Flink emits no
+-- time attribute), ROWS ${traffic_spike_baseline_windows} PRECEDING (the current row is
+-- subtracted back out). Flink emits no
 -- row for an empty window, so the baseline is over non-empty windows, as the local detector's.
 -- The comparison is multiplied out (total * n > factor * sum) to avoid dividing.
 INSERT INTO anomalies
@@ -36,11 +38,11 @@ FROM (
       window_time,
       COUNT(*) FILTER (WHERE burst_key IS NULL) + COUNT(DISTINCT burst_key) AS total,
       '[' || FIRST_VALUE(sample) || ',' || LAST_VALUE(sample) || ']' AS samples
-    FROM TABLE(TUMBLE(TABLE actions, DESCRIPTOR(event_time), INTERVAL '10' SECOND))
+    FROM TABLE(TUMBLE(TABLE actions, DESCRIPTOR(event_time), INTERVAL '${traffic_spike_window_seconds}' SECOND(6)))
     GROUP BY window_start, window_end, window_time
   )
-  WINDOW w AS (ORDER BY window_time ROWS BETWEEN 30 PRECEDING AND CURRENT ROW)
+  WINDOW w AS (ORDER BY window_time ROWS BETWEEN ${traffic_spike_baseline_windows} PRECEDING AND CURRENT ROW)
 )
-WHERE baseline_windows >= 6
+WHERE baseline_windows >= ${traffic_spike_min_baseline_windows}
   AND total >= ${traffic_spike_min_events}
   AND CAST(total AS DOUBLE) * baseline_windows > ${traffic_spike_factor} * baseline_total

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
+from ecomm_cli.errors import EcommError
 from ecomm_cli.local import emulator
+from ecomm_cli.local.emulator_gaps import MOTO_VERSION
 
 pytestmark = pytest.mark.aws
 
@@ -29,7 +33,7 @@ def endpoint(emulator_dir: Path) -> Iterator[str]:
         assert not emulator.is_ours(proc.pid)
 
 
-def _client(service: str, endpoint: str):  # type: ignore[no-untyped-def]
+def _client(service: str, endpoint: str) -> Any:
     return boto3.client(
         service,
         endpoint_url=endpoint,
@@ -209,3 +213,29 @@ def test_glue_data_quality_ruleset_lifecycle(endpoint: str) -> None:
     glue.delete_data_quality_ruleset(Name="contract")
     with pytest.raises(glue.exceptions.EntityNotFoundException):
         glue.get_data_quality_ruleset(Name="contract")
+
+
+def test_an_emulator_for_another_moto_stops_with_the_reason_in_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The emulator refuses a moto its patches were not written for: one line in its log says
+    why, and the start error (what `ecomm local up` prints) quotes it and points at the log."""
+    other = tmp_path / "other-moto" / "moto-9.9.9.dist-info"
+    other.mkdir(parents=True)
+    (other / "METADATA").write_text("Metadata-Version: 2.1\nName: moto\nVersion: 9.9.9\n")
+    # Found before the installed moto's metadata: the emulator process sees moto 9.9.9.
+    monkeypatch.setenv(
+        "PYTHONPATH",
+        os.pathsep.join(filter(None, [str(other.parent), os.environ.get("PYTHONPATH")])),
+    )
+    log_dir = tmp_path / "emulator"
+    with pytest.raises(EcommError) as failed:
+        emulator.start(log_dir)
+    reason = (
+        "the emulator patches in ecomm_cli/local/emulator_gaps.py were written for moto "
+        f"{MOTO_VERSION}, found 9.9.9"
+    )
+    assert failed.value.message.startswith(f"the emulator exited at start (code 2): {reason} (")
+    assert failed.value.hint == f"see {log_dir / 'emulator.log'}"
+    log_lines = (log_dir / "emulator.log").read_text().splitlines()
+    assert log_lines[-1].startswith(f"error: {reason} (install the pinned moto")

@@ -17,7 +17,7 @@ from moto.athena.models import QueryResults, athena_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_api import state_manager
 
-from ecomm_cli.console import EcommError
+from ecomm_cli.errors import EcommError
 from ecomm_cli.etl.glue_runner import run_glue_job
 from ecomm_cli.kpi import catalog
 from ecomm_cli.kpi.athena_engine import MIN_BILLED_BYTES, run_athena

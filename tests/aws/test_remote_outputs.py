@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from ecomm_cli import environments
 from ecomm_cli.app import app
-from ecomm_cli.console import EcommError
+from ecomm_cli.errors import EcommError
 from ecomm_cli.infra import remote_state, terraform
 from ecomm_cli.kpi import catalog
 from ecomm_cli.kpi.athena_engine import run_athena

@@ -94,9 +94,8 @@ def expected_rows(path: Path) -> list[dict[str, str]]:
 
 def cli(*args: str) -> tuple[int, dict[str, Any] | None, str]:
     result = CliRunner().invoke(app, ["replay", *args, "--format", "json", "--no-progress"])
-    summary = None
-    if result.stdout.strip().startswith("{"):
-        summary = json.loads(result.stdout.strip().splitlines()[0])
+    # stdout holds the JSON summary only (errors go to stderr); none when the replay did not run.
+    summary = json.loads(result.stdout) if result.stdout.strip() else None
     return result.exit_code, summary, result.stdout + result.stderr
 
 
@@ -255,7 +254,7 @@ def test_faults_lose_nothing_and_keep_per_user_order(
 ) -> None:
     lines = _synthetic(tmp_path / "events.csv", 3000)
     monkeypatch.setattr(
-        "ecomm_cli.commands.replay.aws_clients.client",
+        "ecomm_cli.replay.environment.aws_clients.client",
         faulty_kinesis(entry_share, request_share, code),
     )
     exit_code, summary, output = cli(str(tmp_path / "events.csv"), "--max-attempts", "30", mode)
@@ -296,7 +295,8 @@ def test_what_cannot_be_sent_is_dead_lettered_and_counted(
 ) -> None:
     _synthetic(tmp_path / "events.csv", 1000)
     monkeypatch.setattr(
-        "ecomm_cli.commands.replay.aws_clients.client", faulty_kinesis(0.3, 0.2, "InternalFailure")
+        "ecomm_cli.replay.environment.aws_clients.client",
+        faulty_kinesis(0.3, 0.2, "InternalFailure"),
     )
     exit_code, summary, output = cli(str(tmp_path / "events.csv"), "--max-attempts", "1")
     assert exit_code == 1, output

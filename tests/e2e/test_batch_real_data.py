@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from ecomm_cli.app import app
 from ecomm_cli.settings import Settings
@@ -42,19 +42,15 @@ REFERENCE: dict[str, dict[str, Any]] = {
 }
 
 
-def _cli(*args: str) -> str:
+def _cli(*args: str) -> Result:
     result = runner.invoke(app, list(args))
     assert result.exit_code == 0, f"ecomm {' '.join(args)}:\n{result.output}"
-    return result.output
+    return result
 
 
 def _json_out(*args: str) -> Any:
-    """The JSON document a command printed (progress output may come before it)."""
-    output = _cli(*args)
-    starts = [i for i, line in enumerate(output.splitlines()) if line[:1] in "[{"]
-    assert starts, output
-    text = "\n".join(output.splitlines()[starts[0] :])
-    return json.JSONDecoder().raw_decode(text)[0]
+    """The JSON document a command printed: all of its stdout (progress goes to stderr)."""
+    return json.loads(_cli(*args).stdout)
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))

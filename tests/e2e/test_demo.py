@@ -76,8 +76,8 @@ def _revenue_per_day(events: Path) -> dict[str, float]:
 def _kpi(name: str) -> list[dict[str, Any]]:
     result = runner.invoke(app, ["kpi", name, "--engine", "local", "--format", "json"])
     assert result.exit_code == 0, result.output
-    # The JSON document comes first; a one-line timing note may follow it.
-    return list(json.JSONDecoder().raw_decode(result.output.lstrip())[0])
+    # stdout holds the JSON document only; the timing note goes to stderr.
+    return list(json.loads(result.stdout))
 
 
 def test_demo_path(use_stack: Settings, tmp_path: Path) -> None:
@@ -96,6 +96,10 @@ def test_demo_path(use_stack: Settings, tmp_path: Path) -> None:
     run_demo(run)
     assert [r.name for r in run.results if not r.ok] == []
     assert (tmp_path / "report.html").stat().st_size > 0
+    # What the stages' service functions returned (no command output was parsed for it).
+    assert run.facts["replay"]["sent"] == run.facts["replay"]["read"] == 12_000
+    assert run.facts["etl"]["read"] == 12_000 and run.facts["etl"]["rejected"] == 0
+    assert run.facts["bots"] == {"injected": 12, "caught": 12}
 
     events = run.work_dir / "events.csv"
     visitors = {r["event_date"]: r["unique_visitors"] for r in _kpi("unique-visitors")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -37,11 +38,13 @@ def test_second_up_is_a_no_op(use_stack: Settings) -> None:
 
 
 def test_status_shows_endpoint_and_outputs(use_stack: Settings) -> None:
-    result = runner.invoke(app, ["local", "status", "--json"])
+    result = runner.invoke(app, ["local", "status", "--format", "json"])
     assert result.exit_code == 0, result.output
     stack = use_stack.stack()
     assert stack is not None
-    assert stack["endpoint_url"] in result.output
+    status = json.loads(result.stdout)
+    assert status["serving"] is True and status["endpoint_url"] == stack["endpoint_url"]
+    assert status["outputs"] == stack["outputs"]
     outputs = stack["outputs"]
     for name in (
         "events_stream_name",

@@ -84,6 +84,9 @@ def test_the_job_runs_on_pyflink_and_writes_what_the_lambda_reads(tmp_path: Path
     folder = tmp_path / "sql" / "realtime"
     folder.mkdir(parents=True)
     (folder / "flood.sql").write_text(RULE, encoding="utf-8")
+    # The manifest names the rule file (its parameters come from the properties below).
+    manifest = {"settings": {}, "rules": {"flood": {"sql": "flood.sql", "parameters": {}}}}
+    (folder / "rules.json").write_text(json.dumps(manifest), encoding="utf-8")
     props = tmp_path / "props.json"
     props.write_text(json.dumps(GROUPS), encoding="utf-8")
     event = {"event_type": "view", "category_id": None, "category_code": None, "brand": None}

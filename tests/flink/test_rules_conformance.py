@@ -25,7 +25,7 @@ import re
 import subprocess
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,12 @@ LOWERED = {
     "traffic_spike_factor": "1.5",
     "traffic_spike_min_events": "5",
     "watermark_seconds": "0",
+    # Every window and baseline is a manifest parameter, so they move too.
+    "scraper_window_seconds": "30",
+    "session_cycler_window_seconds": "30",
+    "traffic_spike_window_seconds": "5",
+    "traffic_spike_baseline_windows": "12",
+    "traffic_spike_min_baseline_windows": "3",
 }
 # The job's non-rule properties (flink/main.py validates them; the filesystem run ignores ARNs).
 JOB_PROPERTIES = {
@@ -161,7 +167,7 @@ def _detect(case: Case) -> None:
 
 
 def _properties(overrides: dict[str, str]) -> dict[str, str]:
-    defaults = {name: str(value) for name, value in asdict(Thresholds()).items()}
+    defaults = {name: str(value) for name, value in Thresholds().as_dict().items()}
     return {**defaults, **overrides, **JOB_PROPERTIES}
 
 

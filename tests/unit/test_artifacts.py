@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ecomm_cli.console import EcommError
+from ecomm_cli.errors import EcommError
 from ecomm_cli.infra import artifacts
 from ecomm_cli.settings import Settings
 
@@ -19,6 +19,7 @@ def _tree(root: Path) -> None:
     (root / "flink" / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"junk")
     (root / "sql" / "realtime").mkdir(parents=True)
     (root / "sql" / "realtime" / "flood.sql").write_text("INSERT INTO anomalies SELECT 1;\n")
+    (root / "sql" / "realtime" / "rules.json").write_text('{"rules": {}}\n')
 
 
 def test_flink_zip_is_byte_reproducible_and_holds_app_and_rules(tmp_path: Path) -> None:
@@ -32,7 +33,8 @@ def test_flink_zip_is_byte_reproducible_and_holds_app_and_rules(tmp_path: Path) 
     assert second.read_bytes() == bytes_one
     assert not has_jar
     names = zipfile.ZipFile(first).namelist()
-    assert names == ["main.py", "sql/realtime/flood.sql"]
+    # The manifest goes with the rules: the application reads it at start.
+    assert names == ["main.py", "sql/realtime/flood.sql", "sql/realtime/rules.json"]
 
 
 def test_flink_zip_packs_connector_jar_under_lib(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 from pathlib import Path
@@ -18,11 +19,6 @@ pytestmark = pytest.mark.unit
 HEADER = (
     "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
 )
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch) -> None:
-    monkeypatch.delenv("ECOMM_DETECT_FORMAT", raising=False)
 
 
 @pytest.fixture
@@ -54,18 +50,27 @@ def _row(second: int, kind: str = "view", user: int = 1, product: int = 5) -> st
     )
 
 
-def test_jsonl_gives_one_alert_per_line_and_scores_on_stderr(cli, generated) -> None:
+def _alerts(stdout: str) -> list[dict]:
+    return list(json.loads(stdout)["alerts"])
+
+
+def test_json_holds_the_alerts_and_the_scores_and_the_summary_goes_to_stderr(
+    cli, generated
+) -> None:
     events, labels = generated
     result = CliRunner().invoke(
-        cli, ["detect", str(events), "--format", "jsonl", "--labels", str(labels)]
+        cli, ["detect", str(events), "--format", "json", "--labels", str(labels)]
     )
     assert result.exit_code == 0, result.output
-    alerts = [json.loads(line) for line in result.stdout.splitlines()]
+    answer = json.loads(result.stdout)
+    alerts = answer["alerts"]
     assert {a["rule"] for a in alerts} >= {k.value for k in BotKind}
     for alert in alerts:
-        assert set(alert) >= {"rule", "window_start", "window_end", "count", "samples"}
+        assert set(alert) >= {"rule", "user_id", "window_start", "window_end", "count", "samples"}
         assert alert["window_start"].endswith("Z") and alert["samples"]
-    assert "rules against the labels" in result.stderr
+    scores = {s["kind"]: s for s in answer["scores"]}
+    assert set(scores) >= {k.value for k in BotKind}
+    assert any(1.0 in (s["precision"], s["recall"]) for s in scores.values())
     assert "30,000 events, 0 rejected, 0 late" in result.stderr
 
 
@@ -74,14 +79,24 @@ def test_table_prints_alerts_and_the_precision_recall_table(cli, generated) -> N
     result = CliRunner().invoke(cli, ["detect", str(events), "--labels", str(labels)])
     assert result.exit_code == 0, result.output
     assert "alert(s)" in result.stdout and "session_cycler" in result.stdout
-    assert "precision" in result.stdout and "1.000" in result.stdout
+    assert "rules against the labels" in result.stdout and "precision" in result.stdout
+
+
+def test_csv_gives_an_alerts_block_with_samples_as_json(cli, generated) -> None:
+    events, _ = generated
+    result = CliRunner().invoke(cli, ["detect", str(events), "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["# alerts", "rule,user_id,window_start,window_end,count,samples"]
+    first = next(csv.DictReader(lines[1:]))
+    assert json.loads(first["samples"]) and first["window_start"].endswith("Z")
 
 
 def test_rejected_rows_and_late_events_are_reported(cli, tmp_path: Path) -> None:
     rows = [_row(s) for s in range(0, 30)] + [_row(80, user=2), _row(3, user=3)]
     path = tmp_path / "late.csv"
     path.write_text(HEADER + "".join(rows) + "2019-10-01 00:02:00 UTC,view,5,20530")  # truncated
-    result = CliRunner().invoke(cli, ["detect", str(path), "--format", "jsonl"])
+    result = CliRunner().invoke(cli, ["detect", str(path), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert "33 rows, 32 events, 1 rejected, 1 late" in result.stderr
     assert "line 34: expected 9 fields" in result.stderr
@@ -91,12 +106,12 @@ def test_threshold_overrides_change_the_verdict(cli, tmp_path: Path) -> None:
     path = tmp_path / "busy.csv"
     path.write_text(HEADER + "".join(_row(s // 2) for s in range(16)))  # 16 views in 8 s
     runner = CliRunner()
-    quiet = runner.invoke(cli, ["detect", str(path), "--format", "jsonl"])
-    assert quiet.exit_code == 0 and quiet.stdout == ""
+    quiet = runner.invoke(cli, ["detect", str(path), "--format", "json"])
+    assert quiet.exit_code == 0 and _alerts(quiet.stdout) == []
     loud = runner.invoke(
-        cli, ["detect", str(path), "--format", "jsonl", "--set", "flood_events_per_window=16"]
+        cli, ["detect", str(path), "--format", "json", "--set", "flood_events_per_window=16"]
     )
-    assert [json.loads(line)["count"] for line in loud.stdout.splitlines()] == [16]
+    assert [alert["count"] for alert in _alerts(loud.stdout)] == [16]
 
 
 @pytest.mark.parametrize(
@@ -125,8 +140,8 @@ def test_reads_gzip_and_headerless_files(cli, tmp_path: Path) -> None:
     bare.write_text(rows)
     for path in (gz, bare):
         result = CliRunner().invoke(
-            cli, ["detect", str(path), "-f", "jsonl", "--set", "flood_events_per_window=16"]
+            cli, ["detect", str(path), "-f", "json", "--set", "flood_events_per_window=16"]
         )
         assert result.exit_code == 0, result.output
-        assert [json.loads(line)["count"] for line in result.stdout.splitlines()] == [16]
+        assert [alert["count"] for alert in _alerts(result.stdout)] == [16]
         assert "16 events, 0 rejected" in result.stderr

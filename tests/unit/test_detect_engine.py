@@ -170,7 +170,7 @@ def test_thresholds_validate_and_override() -> None:
         Thresholds().with_overrides({"nope": "1"})
     with pytest.raises(ValueError, match="needs a number"):
         Thresholds().with_overrides({"cart_stuffer_adds": "many"})
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="between 1 and 3600"):
         Thresholds(flood_window_seconds=0)
 
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from ecomm_cli.app import app
 from ecomm_cli.commands.infra import backend_files
-from ecomm_cli.console import EcommError
+from ecomm_cli.errors import EcommError
 from ecomm_cli.infra import remote_state, terraform
 from ecomm_cli.settings import PROJECT_ROOT, Settings
 

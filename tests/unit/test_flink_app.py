@@ -75,10 +75,20 @@ def properties() -> dict[str, str]:
 
 
 def rules_dir(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A rule folder with a manifest naming each rule file (not the shared `_*.sql` ones)."""
     folder = tmp_path / "sql" / "realtime"
     folder.mkdir(parents=True)
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
+    manifest = {
+        "settings": {},
+        "rules": {
+            name.removesuffix(".sql"): {"sql": name, "parameters": {}}
+            for name in files
+            if not name.startswith("_")
+        },
+    }
+    (folder / app.MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
     return folder
 
 
@@ -232,7 +242,7 @@ def test_the_job_plan_runs_every_rule_file_in_one_statement_set(tmp_path: Path) 
         tmp_path,
         {
             "b_flood.sql": RULE,
-            "a_view.sql": "CREATE TEMPORARY VIEW actions AS SELECT * FROM events;",
+            "_view.sql": "CREATE TEMPORARY VIEW actions AS SELECT * FROM events;",
             "c_scraper.sql": RULE.replace("'flood'", "'scraper'"),
         },
     )
@@ -264,11 +274,31 @@ def test_other_connectors_can_replace_kinesis(tmp_path: Path) -> None:
 
 
 def test_missing_or_empty_rules_are_configuration_errors(tmp_path: Path) -> None:
-    with pytest.raises(app.ConfigError, match="no rule files"):
+    with pytest.raises(app.ConfigError, match="no rules manifest"):
         app.plan_job(properties(), tmp_path)
-    folder = rules_dir(tmp_path, {"only_a_view.sql": "CREATE TEMPORARY VIEW v AS SELECT 1"})
+    folder = rules_dir(tmp_path, {"_only_a_view.sql": "CREATE TEMPORARY VIEW v AS SELECT 1"})
     with pytest.raises(app.ConfigError, match="no INSERT"):
         app.plan_job(properties(), folder)
+
+
+def test_a_rule_file_the_manifest_does_not_name_is_refused(tmp_path: Path) -> None:
+    folder = rules_dir(tmp_path, {"flood.sql": RULE})
+    (folder / "forgotten.sql").write_text(RULE, encoding="utf-8")
+    with pytest.raises(app.ConfigError, match=r"not in rules\.json: forgotten\.sql"):
+        app.plan_job(properties(), folder)
+    (folder / "forgotten.sql").unlink()
+    (folder / "flood.sql").unlink()
+    with pytest.raises(app.ConfigError, match=r"not found: flood\.sql"):
+        app.plan_job(properties(), folder)
+
+
+def test_an_absent_rule_property_takes_the_manifest_default() -> None:
+    shipped = ROOT / "sql" / "realtime"
+    without = {k: v for k, v in properties().items() if k != "traffic_spike_min_events"}
+    plan = app.plan_job(without, shipped)
+    spike = next(s for s in plan.inserts if "'traffic_spike'" in s)
+    default = json.loads((shipped / "rules.json").read_text())["rules"]["traffic_spike"]
+    assert f"total >= {default['parameters']['traffic_spike_min_events']['value']}" in spike
 
 
 def test_main_reports_a_configuration_error_in_one_line(
@@ -287,19 +317,12 @@ def test_main_reports_a_configuration_error_in_one_line(
     assert err == "error: flood.sql: no runtime property for placeholder(s) nope\n"
 
 
-def test_the_rule_names_match_the_terraform_rules_variable() -> None:
-    variables = (ROOT / "terraform/modules/realtime/variables.tf").read_text(encoding="utf-8")
-    block = variables.split('variable "rules"', 1)[1].split("})", 1)[0]
-    declared = set(re.findall(r"^\s+(\w+)\s+= optional\(", block, flags=re.MULTILINE))
-    assert declared == app.RULE_PROPERTY_NAMES
-
-
 def test_every_placeholder_of_the_shipped_rules_is_a_runtime_property() -> None:
     shipped = sorted((ROOT / "sql" / "realtime").glob("*.sql"))
-    if not shipped:
-        pytest.skip("no rule files in sql/realtime yet (written by issue 5's rules)")
+    assert shipped, "no rule files in sql/realtime"
     streams = {"events_stream_name", "events_stream_arn", "anomalies_stream_name"}
-    known = app.RULE_PROPERTY_NAMES | streams | {"anomalies_stream_arn", "aws_region"}
+    rules = set(app.read_manifest(ROOT / "sql" / "realtime").defaults)
+    known = rules | streams | {"anomalies_stream_arn", "aws_region"}
     for path in shipped:
         for statement in app.split_statements(path.read_text(encoding="utf-8")):
             used = set(re.findall(r"\$\{(\w+)\}", statement))

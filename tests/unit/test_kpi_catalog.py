@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ecomm_cli.console import EcommError
+from ecomm_cli.errors import EcommError
 from ecomm_cli.kpi import catalog
 from ecomm_cli.kpi.athena_engine import athena_literal, backoff_delays, query_cost_usd
 from ecomm_cli.kpi.parameters import ALL_FROM, ALL_TO, KpiParameters, parse_hours

@@ -161,27 +161,17 @@ variable "flink_connector_jar" {
 }
 
 variable "rules" {
-  description = "Thresholds of the real-time rules; unset ones take the realtime module's defaults."
-  type = object({
-    flood_events_per_window              = optional(number)
-    flood_window_seconds                 = optional(number)
-    scraper_distinct_products_per_minute = optional(number)
-    cart_stuffer_adds                    = optional(number)
-    cart_stuffer_window_seconds          = optional(number)
-    session_cycler_sessions_per_minute   = optional(number)
-    traffic_spike_factor                 = optional(number)
-    traffic_spike_min_events             = optional(number)
-    watermark_seconds                    = optional(number)
-    idle_timeout_seconds                 = optional(number)
-  })
-  default  = {}
-  nullable = false
+  description = "Overrides of the rules manifest's parameters (sql/realtime/rules.json) for this environment, by manifest name; the realtime module checks names and bounds."
+  type        = map(number)
+  default     = {}
+  nullable    = false
 }
 
 variable "alert_cooldown_seconds" {
-  description = "Seconds between two alerts about the same offender."
+  description = "Seconds between two alerts about the same offender; null takes the rules manifest's."
   type        = number
-  default     = 900
+  default     = null
+  nullable    = true
 }
 
 variable "offenders_ttl_days" {

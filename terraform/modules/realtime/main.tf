@@ -27,7 +27,19 @@ locals {
     anomalies_stream_arn  = aws_kinesis_stream.this.arn
     aws_region            = local.region
   }
-  flink_rules = { for k, v in var.rules : k => tostring(v) }
+  # The rules manifest (sql/realtime/rules.json): every parameter the Flink job reads, with its
+  # default and bounds; `rules` overrides them per environment.
+  manifest = jsondecode(file(coalesce(var.rules_manifest_path, "${path.module}/../../../sql/realtime/rules.json")))
+  manifest_flink_parameters = merge(
+    merge([for rule in values(local.manifest.rules) : rule.parameters]...),
+    { for name, setting in local.manifest.settings : name => setting if contains(setting.used_by, "flink") },
+  )
+  rules = merge(
+    { for name, p in local.manifest_flink_parameters : name => p.value },
+    { for name, value in var.rules : name => value if value != null },
+  )
+  flink_rules            = { for k, v in local.rules : k => tostring(v) }
+  alert_cooldown_seconds = coalesce(var.alert_cooldown_seconds, local.manifest.settings.alert_cooldown_seconds.value)
   flink_run_options = merge(
     { python = "main.py" },
     var.flink_connector_jar == null ? {} : { jarfile = var.flink_connector_jar },
@@ -527,7 +539,7 @@ resource "aws_lambda_function" "this" {
     variables = {
       OFFENDERS_TABLE              = aws_dynamodb_table.this.name
       ALERTS_TOPIC_ARN             = aws_sns_topic.this.arn
-      ALERT_COOLDOWN_SECONDS       = tostring(var.alert_cooldown_seconds)
+      ALERT_COOLDOWN_SECONDS       = tostring(local.alert_cooldown_seconds)
       OFFENDERS_TTL_DAYS           = tostring(var.offenders_ttl_days)
       POWERTOOLS_METRICS_NAMESPACE = var.metric_namespace
       POWERTOOLS_SERVICE_NAME      = "alerting"

@@ -86,12 +86,12 @@ output "alerts_topic_arn" {
 
 output "rules" {
   description = "The resolved rule thresholds (defaults filled in)."
-  value       = var.rules
+  value       = local.rules
 }
 
 output "alert_cooldown_seconds" {
   description = "Seconds between two SNS messages about the same offender."
-  value       = var.alert_cooldown_seconds
+  value       = local.alert_cooldown_seconds
 }
 
 output "offenders_ttl_days" {

@@ -146,64 +146,46 @@ variable "flink_log_level" {
   }
 }
 
+variable "rules_manifest_path" {
+  description = "The rules manifest: every rule's window, thresholds and baseline with their defaults and bounds, and the shared settings (the Flink application and the local detector read the same file)."
+  type        = string
+  default     = null
+  nullable    = true
+}
+
 variable "rules" {
-  description = "Thresholds of the real-time rules (runtime properties of the Flink application, `$${name}` placeholders in sql/realtime/*.sql)."
-  type = object({
-    flood_events_per_window              = optional(number, 20)
-    flood_window_seconds                 = optional(number, 10)
-    scraper_distinct_products_per_minute = optional(number, 30)
-    cart_stuffer_adds                    = optional(number, 50)
-    cart_stuffer_window_seconds          = optional(number, 300)
-    session_cycler_sessions_per_minute   = optional(number, 12)
-    traffic_spike_factor                 = optional(number, 4)
-    traffic_spike_min_events             = optional(number, 100)
-    watermark_seconds                    = optional(number, 5)
-    idle_timeout_seconds                 = optional(number, 30)
-  })
-  default  = {}
-  nullable = false
+  description = "Per-environment overrides of the manifest's rule parameters and Flink settings (watermark_seconds, idle_timeout_seconds), by their manifest names; each must be within the manifest's bounds."
+  type        = map(number)
+  default     = {}
+  nullable    = false
 
   validation {
+    condition     = length(setsubtract(keys(var.rules), keys(local.manifest_flink_parameters))) == 0
+    error_message = "rules: unknown name(s) ${join(", ", setsubtract(keys(var.rules), keys(local.manifest_flink_parameters)))}; the manifest defines ${join(", ", sort(keys(local.manifest_flink_parameters)))}."
+  }
+
+  validation {
+    # HCL does not short-circuit: null and unknown names are filtered out, not or-ed away.
     condition = alltrue([
-      var.rules.flood_events_per_window >= 2,
-      var.rules.scraper_distinct_products_per_minute >= 2,
-      var.rules.cart_stuffer_adds >= 2,
-      var.rules.session_cycler_sessions_per_minute >= 2,
-      var.rules.traffic_spike_min_events >= 1,
+      for name, value in var.rules :
+      value >= local.manifest_flink_parameters[name].min &&
+      value <= local.manifest_flink_parameters[name].max &&
+      (local.manifest_flink_parameters[name].integer ? floor(value) == value : true)
+      if value != null && contains(keys(local.manifest_flink_parameters), name)
     ])
-    error_message = "rules: every count threshold must be at least 2 (traffic_spike_min_events at least 1), or every user triggers it."
-  }
-
-  validation {
-    condition = alltrue([
-      for s in [var.rules.flood_window_seconds, var.rules.cart_stuffer_window_seconds] :
-      s >= 1 && s <= 3600 && floor(s) == s
-    ])
-    error_message = "rules: window lengths must be whole seconds between 1 and 3600."
-  }
-
-  validation {
-    condition     = var.rules.traffic_spike_factor > 1
-    error_message = "rules.traffic_spike_factor must be greater than 1 (a multiple of the trailing baseline)."
-  }
-
-  validation {
-    condition = (
-      var.rules.watermark_seconds >= 0 && var.rules.watermark_seconds <= 300 &&
-      var.rules.idle_timeout_seconds >= 1 && var.rules.idle_timeout_seconds <= 3600
-    )
-    error_message = "rules: watermark_seconds must be 0-300 and idle_timeout_seconds 1-3600."
+    error_message = "rules: every value must be within its manifest bounds (and whole where the manifest says integer): ${join("; ", [for name, p in local.manifest_flink_parameters : "${name} ${p.min}-${p.max}" if contains(keys(var.rules), name)])}."
   }
 }
 
 variable "alert_cooldown_seconds" {
-  description = "One SNS message per offender per this many seconds, across all rules (measured on the Lambda's clock)."
+  description = "One SNS message per offender per this many seconds, across all rules (measured on the Lambda's clock); null takes the manifest's alert_cooldown_seconds."
   type        = number
-  default     = 900
+  default     = null
+  nullable    = true
 
   validation {
-    condition     = var.alert_cooldown_seconds >= 0 && var.alert_cooldown_seconds <= 604800
-    error_message = "alert_cooldown_seconds must be between 0 and 604800 (one week)."
+    condition     = var.alert_cooldown_seconds == null || try(var.alert_cooldown_seconds >= local.manifest.settings.alert_cooldown_seconds.min && var.alert_cooldown_seconds <= local.manifest.settings.alert_cooldown_seconds.max, false)
+    error_message = "alert_cooldown_seconds must be null or within the manifest's bounds for alert_cooldown_seconds."
   }
 }
 

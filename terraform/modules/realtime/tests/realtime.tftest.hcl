@@ -5,6 +5,9 @@ mock_provider "aws" {
 }
 
 variables {
+  # The shipped rules manifest, for the expected defaults (no threshold is written here).
+  manifest = jsondecode(file("../../../sql/realtime/rules.json"))
+
   name_prefix           = "ecomm-test"
   kms_key_arn           = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
   artifacts_bucket_name = "ecomm-test-artifacts"
@@ -35,12 +38,15 @@ run "defaults_plan_every_part" {
     error_message = "parallelism must come from flink_parallelism"
   }
   assert {
-    condition     = output.flink_runtime_properties["ecomm.rules"]["flood_window_seconds"] == "10" && output.flink_runtime_properties["ecomm.streams"]["anomalies_stream_name"] == "ecomm-test-anomalies"
+    condition     = output.flink_runtime_properties["ecomm.rules"]["flood_window_seconds"] == tostring(var.manifest.rules.flood.parameters.flood_window_seconds.value) && output.flink_runtime_properties["ecomm.streams"]["anomalies_stream_name"] == "ecomm-test-anomalies"
     error_message = "every rule threshold and stream name must be a runtime property"
   }
   assert {
-    condition     = length(output.flink_runtime_properties["ecomm.rules"]) == 10
-    error_message = "all ten rule settings must reach the Flink application"
+    condition = toset(keys(output.flink_runtime_properties["ecomm.rules"])) == toset(concat(
+      flatten([for rule in values(var.manifest.rules) : keys(rule.parameters)]),
+      [for name, setting in var.manifest.settings : name if contains(setting.used_by, "flink")],
+    ))
+    error_message = "every manifest parameter and Flink setting must reach the Flink application"
   }
   assert {
     condition     = aws_s3_object.flink_code[0].source_hash == filemd5("tests/fixtures/flink.zip")
@@ -86,7 +92,7 @@ run "defaults_plan_every_part" {
     error_message = "no e-mail subscription without alert_email"
   }
   assert {
-    condition     = output.rules.watermark_seconds == 5 && output.alert_cooldown_seconds == 900
+    condition     = output.rules.watermark_seconds == var.manifest.settings.watermark_seconds.value && output.alert_cooldown_seconds == var.manifest.settings.alert_cooldown_seconds.value
     error_message = "the resolved rules must carry their defaults"
   }
 }
@@ -134,7 +140,7 @@ run "email_and_connector_and_overrides" {
     error_message = "alert_email must be subscribed"
   }
   assert {
-    condition     = output.rules.flood_events_per_window == 30 && output.rules.flood_window_seconds == 10
+    condition     = output.rules.flood_events_per_window == 30 && output.rules.flood_window_seconds == var.manifest.rules.flood.parameters.flood_window_seconds.value
     error_message = "a partial rules object keeps the other defaults"
   }
   assert {
@@ -163,7 +169,7 @@ run "explicit_nulls_in_rules_take_the_defaults" {
   }
 
   assert {
-    condition     = output.rules.flood_events_per_window == 20 && output.rules.watermark_seconds == 8
+    condition     = output.rules.flood_events_per_window == var.manifest.rules.flood.parameters.flood_events_per_window.value && output.rules.watermark_seconds == 8
     error_message = "a null rule field must take the module default"
   }
 }
@@ -395,6 +401,26 @@ run "invalid_rules_spike_factor" {
 
   variables {
     rules = { traffic_spike_factor = 1 }
+  }
+
+  expect_failures = [var.rules]
+}
+
+run "invalid_rules_unknown_name" {
+  command = plan
+
+  variables {
+    rules = { flood_events_per_minute = 30 }
+  }
+
+  expect_failures = [var.rules]
+}
+
+run "invalid_rules_fractional_count" {
+  command = plan
+
+  variables {
+    rules = { cart_stuffer_adds = 2.5 }
   }
 
   expect_failures = [var.rules]
