@@ -65,6 +65,8 @@ class Rule:
     window_size: str  # the parameter holding the window length in seconds
     parameters: tuple[Parameter, ...]
     baseline: tuple[tuple[str, str], ...] = ()  # (setting, parameter name)
+    # How long an offender of this rule stays blocked (0: alert only); read by the Lambda.
+    block: Parameter | None = None
 
     def parameter(self, name: str) -> Parameter:
         for parameter in self.parameters:
@@ -164,7 +166,9 @@ def _rule(name: str, entry: Any, sql_dir: Path) -> Rule:
     path = sql_dir / sql
     if not sql.endswith(".sql") or not path.is_file():
         raise ManifestError(f"{where}.sql: no rule file {path}")
+    block = entry.get("block")
     rule = Rule(
+        block=None if block is None else _parameter(f"{name}_block_seconds", block, where, "block"),
         name=name,
         kind=str(kind),
         sql=sql,
