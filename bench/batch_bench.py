@@ -9,15 +9,22 @@ One run does everything, on one generated file (`ecomm sample generate`, or `--d
      PARTITION_BY event_date)` of the file, typed and with the job's derived columns, as the
      near-limit reference; then the Glue job (glue/curate_events.py, CSV backfill) on a local
      Spark session over the same file. Rows per second of each and their ratio.
-  2. KPIs: each sql/kpi/*.sql on DuckDB (`run_kpis`, connection and transpiling included) and
+  2. cost and throughput (issue 13), on one warm Spark session (its start reported, not
+     counted): a bare Spark CSV-to-Parquet copy of the file; the job's full run over it (the
+     history); one more hour (--hour-rows, hour 23 of the history's last day) landed as a raw
+     object and curated by a plain run (the job picks the objects no successful run curated);
+     the same object alone on an empty lake; a full rebuild (--full plus the CSV again).
+     Targets: incremental <= 3x the hour alone, full-run speed >= 0.4x the bare copy's.
+  3. KPIs: each sql/kpi/*.sql on DuckDB (`run_kpis`, connection and transpiling included) and
      the same KPI written in pandas, reading the same curated Parquet (the Glue job's output)
      each time; best of 3 each, and the ratio. Before any timing, every KPI's pandas answer
      must equal DuckDB's on a small generated set under several parameter sets, and the timed
      answers at full size must be equal too, or the run fails.
 
 It prints Markdown tables and writes them, with this command, into docs/batch.md between the
-`bench:batch` markers. The working data (about 1.3 GB of CSV at 10 million rows) lives under
---workdir (default: a fresh folder in /tmp) and is deleted at the end unless --keep.
+`bench:batch` markers, then each target's ratio and verdict last; it exits 1 when one is
+missed. The working data (about 1.4 GB of CSV at 10 million rows) lives under --workdir
+(default: a fresh folder in /tmp) and is deleted at the end unless --keep.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,11 +52,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
 from ecomm_cli.etl.local_runner import LakePaths, load_glue_job, run_local_job
 from ecomm_cli.kpi import catalog
 from ecomm_cli.kpi.engines import Engine
+from ecomm_cli.kpi.local_engine import current_files
 from ecomm_cli.kpi.parameters import KpiParameters
 from ecomm_cli.kpi.runner import run_kpis
 from ecomm_cli.settings import PROJECT_ROOT, Settings
@@ -65,12 +72,12 @@ Rows = list[dict[str, Any]]
 
 
 # Input ----------------------------------------------------------------------------------------
-def generate(out: Path, rows: int, days: int, seed: int) -> float:
+def generate(out: Path, rows: int, days: int, seed: int, start: str = "2019-10-01") -> float:
     """`ecomm sample generate` into `out`; returns its wall time."""
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "ecomm_cli", "sample", "generate", "--rows", str(rows),
-         "--days", str(days), "--seed", str(seed), "--out", str(out)],
+         "--days", str(days), "--seed", str(seed), "--start", start, "--out", str(out)],
         check=True,
     )  # fmt: skip
     return time.perf_counter() - started
@@ -157,6 +164,141 @@ def spark_session(job: Any, driver_memory: str) -> Any:
     return spark
 
 
+# 3. Cost follows new data; throughput against Spark's own floor --------------------------------
+# Targets from issue 13: the incremental run after one more hour costs at most 3x the same
+# run over that hour alone on an empty lake, and the full run over the history reaches at
+# least 0.4x the speed of a bare Spark CSV-to-Parquet copy of the same file.
+TARGET_INCREMENTAL, TARGET_THROUGHPUT = 3.0, 0.4
+
+
+def spark_copy(spark: Any, csv_path: Path, out_dir: Path) -> float:
+    """Time a bare Spark copy: the CSV (header, every column as text, no inference) to Parquet
+    partitioned by the day read from `event_time`. No typing, checks, dedupe or sort: the
+    floor any Spark job over this file stands on."""
+    from pyspark.sql import functions as F
+
+    shutil.rmtree(out_dir, ignore_errors=True)
+    started = time.perf_counter()
+    (
+        spark.read.option("header", True)
+        .csv(str(csv_path))
+        .withColumn("event_date", F.substring("event_time", 1, 10))
+        .write.partitionBy("event_date")
+        .parquet(str(out_dir))
+    )
+    return time.perf_counter() - started
+
+
+def land_hour(hour_csv: Path, raw_root: Path, day: str) -> tuple[str, int]:
+    """Land a generated CSV as one Firehose-like raw object of hour 23 of `day` (every event's
+    time moved into that hour, minutes and seconds kept); returns its key and row count."""
+    import csv
+    import gzip
+    import json
+
+    key = f"ingest_date={day}/hour=23/bench-hour.json.gz"
+    target = raw_root / key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    landed = 0
+    with (
+        hour_csv.open(newline="", encoding="utf-8") as source,
+        gzip.open(target, "wt", encoding="utf-8", compresslevel=1) as out,
+    ):
+        for row in csv.DictReader(source):
+            minute_second = row["event_time"][14:19]
+            event = {
+                "event_time": f"{day}T23:{minute_second}Z",
+                "event_type": row["event_type"],
+                "product_id": int(row["product_id"]),
+                "category_id": int(row["category_id"]) if row["category_id"] else None,
+                "category_code": row["category_code"] or None,
+                "brand": row["brand"] or None,
+                "price": float(row["price"]),
+                "user_id": int(row["user_id"]),
+                "user_session": row["user_session"] or None,
+                "ingested_at": f"{day}T23:{minute_second}.500Z",
+            }
+            out.write(json.dumps(event, separators=(",", ":")) + "\n")
+            landed += 1
+    return key, landed
+
+
+def _timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = action()
+    return time.perf_counter() - started, result
+
+
+def batch_cost(
+    spark: Any, history: Path, hour_csv: Path, last_day: str, work: Path
+) -> dict[str, Any]:
+    """The bare copy, the full run over the history, one more hour landed and curated
+    incrementally, the same hour alone on an empty lake, and a full rebuild (`--full` with
+    the history again): seconds, counts and each run's phases."""
+    lake, alone = work / "lake", work / "hour-lake"
+    for folder in (lake, alone):
+        shutil.rmtree(folder, ignore_errors=True)
+    copy_s = spark_copy(spark, history, work / "spark-copy")
+    shutil.rmtree(work / "spark-copy", ignore_errors=True)
+    print(f"bare Spark CSV-to-Parquet copy: {copy_s:.1f} s", flush=True)
+
+    full_profile: dict[str, float] = {}
+    full_s, full = _timed(
+        lambda: run_local_job(lake, csv_path=history, spark=spark, profile=full_profile)
+    )
+    print(f"full run: {full.to_json()} in {full_s:.1f} s, phases {full_profile}", flush=True)
+
+    key, hour_rows = land_hour(hour_csv, LakePaths.of(lake).raw, last_day)
+    inc_profile: dict[str, float] = {}
+    inc_s, inc = _timed(lambda: run_local_job(lake, spark=spark, profile=inc_profile))
+    print(f"incremental run: {inc.to_json()} in {inc_s:.1f} s, phases {inc_profile}", flush=True)
+    if inc.raw_objects != 1 or inc.event_dates != [last_day]:
+        raise SystemExit(f"the incremental run read {inc.raw_objects} objects, {inc.event_dates}")
+
+    alone_raw = LakePaths.of(alone).raw / key
+    alone_raw.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(LakePaths.of(lake).raw / key, alone_raw)
+    alone_profile: dict[str, float] = {}
+    alone_s, alone_counts = _timed(lambda: run_local_job(alone, spark=spark, profile=alone_profile))
+    print(f"hour alone: {alone_counts.to_json()} in {alone_s:.1f} s", flush=True)
+    shutil.rmtree(alone, ignore_errors=True)
+
+    rebuild_profile: dict[str, float] = {}
+    rebuild_s, rebuild = _timed(
+        lambda: run_local_job(
+            lake, csv_path=history, full=True, spark=spark, profile=rebuild_profile
+        )
+    )
+    print(f"full rebuild: {rebuild.to_json()} in {rebuild_s:.1f} s", flush=True)
+    return {
+        "copy_s": copy_s,
+        "full_s": full_s,
+        "full": full,
+        "full_profile": full_profile,
+        "hour_rows": hour_rows,
+        "inc_s": inc_s,
+        "inc": inc,
+        "inc_profile": inc_profile,
+        "alone_s": alone_s,
+        "alone": alone_counts,
+        "rebuild_s": rebuild_s,
+        "rebuild": rebuild,
+        "rebuild_profile": rebuild_profile,
+    }
+
+
+def cost_targets(cost: dict[str, Any]) -> list[tuple[str, float, str, bool]]:
+    """(measure, ratio, target, met) for the two issue-13 targets."""
+    incremental = cost["inc_s"] / cost["alone_s"]
+    throughput = cost["copy_s"] / cost["full_s"]
+    return [
+        ("incremental run / same hour alone on an empty lake", incremental,
+         f"<= {TARGET_INCREMENTAL:g}", incremental <= TARGET_INCREMENTAL),
+        ("full-run speed / bare Spark copy speed", throughput,
+         f">= {TARGET_THROUGHPUT:g}", throughput >= TARGET_THROUGHPUT),
+    ]  # fmt: skip
+
+
 # 2. KPIs in pandas ----------------------------------------------------------------------------
 # Each function reads the curated Parquet (only the columns it needs, partitions pruned on
 # event_date as DuckDB prunes them) and computes its KPI with vectorised pandas: boolean
@@ -167,11 +309,12 @@ HIVE = ds.partitioning(pa.schema([("event_date", pa.string())]), flavor="hive")
 
 def read_events(curated: Path, columns: list[str], p: KpiParameters) -> pd.DataFrame:
     """The curated events of [from_date, to_date] as a DataFrame; price as int64 `cents`."""
-    table = pq.read_table(
-        curated,
+    # The days' current folders, as the job's partition record names them (what DuckDB reads).
+    files = [str(f) for f in current_files(curated)]
+    table = ds.dataset(files, format="parquet", partitioning=HIVE, partition_base_dir=None)
+    table = table.to_table(
         columns=columns,
-        partitioning=HIVE,
-        filters=[("event_date", ">=", p.from_date), ("event_date", "<=", p.to_date)],
+        filter=(pc.field("event_date") >= p.from_date) & (pc.field("event_date") <= p.to_date),
     )
     if "price" in columns:
         cents = pc.cast(pc.multiply(table["price"], pa.scalar(100)), pa.int64())
@@ -296,11 +439,14 @@ def pd_revenue(curated: Path, p: KpiParameters) -> Rows:
         return []
     days = pd.Index(df["event_date"].unique(), name="event_date")
     bought = df[df["event_type"] == "purchase"]
+    # orders and their value are session-level: sessionless purchases (NaN) are left out.
+    bought = bought.assign(order_cents=bought["cents"].where(bought["user_session"].notna(), 0))
     agg = {
         "orders": ("user_session", "nunique"),
         "purchased_items": ("user_session", "size"),
         "buyers": ("user_id", "nunique"),
         "cents": ("cents", "sum"),
+        "order_cents": ("order_cents", "sum"),
     }
     per_day = bought.groupby("event_date").agg(**agg).reindex(days, fill_value=0)
     per_day.loc["all"] = [
@@ -308,11 +454,12 @@ def pd_revenue(curated: Path, p: KpiParameters) -> Rows:
         len(bought),
         bought["user_id"].nunique(),
         bought["cents"].sum(),
+        bought["order_cents"].sum(),
     ]
     per_day = per_day.astype("int64")
     out = per_day[["orders", "purchased_items", "buyers"]].assign(
         revenue=_money(per_day["cents"]),
-        average_order_value=_rate(per_day["cents"] / 100, per_day["orders"], 2),
+        average_order_value=_rate(per_day["order_cents"] / 100, per_day["orders"], 2),
     )
     return _records(out.sort_index().reset_index())
 
@@ -460,6 +607,10 @@ def main() -> int:
     parser.add_argument(
         "--spark-memory", default="4g", help="Spark driver heap (local[2]); default 4g."
     )
+    parser.add_argument(
+        "--hour-rows", type=int, default=100_000, help="Rows of the hour landed after the history."
+    )
+    parser.add_argument("--no-kpis", action="store_true", help="Skip the KPI comparison.")
     parser.add_argument("--keep", action="store_true", help="Keep the working data.")
     parser.add_argument("--no-docs", action="store_true", help="Do not update docs/batch.md.")
     args = parser.parse_args()
@@ -471,7 +622,10 @@ def main() -> int:
         return run(args, work)
     finally:
         if not args.keep:
-            for sub in ("events.csv", "check.csv", "duckdb-copy", "lake", "check"):
+            for sub in (
+                "events.csv", "check.csv", "hour.csv", "duckdb-copy", "spark-copy", "lake",
+                "hour-lake", "check",
+            ):  # fmt: skip
                 target = work / sub
                 if target.is_dir():
                     shutil.rmtree(target, ignore_errors=True)
@@ -495,6 +649,17 @@ def run(args: argparse.Namespace, work: Path) -> int:
     print(f"input: {rows:,} rows, {size_mb:,.0f} MB", flush=True)
     check_csv = work / "check.csv"
     generate(check_csv, 20_000, 4, args.seed + 1)
+    last_day = str(
+        duckdb.connect().execute(
+            "SELECT max(substr(event_time, 1, 10)) FROM read_csv(?, header = true, "
+            "all_varchar = true, ignore_errors = true)",
+            [str(csv_path)],
+        ).fetchall()[0][0]
+    ) if args.data is not None else str(
+        date.fromisoformat("2019-10-01") + timedelta(days=args.days - 1)
+    )  # fmt: skip
+    hour_csv = work / "hour.csv"
+    generate(hour_csv, args.hour_rows, 1, args.seed + 2, start=last_day)
 
     # 1. Ingest: the reference first, then the Glue job on a warm local Spark session.
     copy_s, copy_rows = duckdb_copy(csv_path, work / "duckdb-copy")
@@ -511,13 +676,16 @@ def run(args: argparse.Namespace, work: Path) -> int:
             shutil.rmtree(folder, ignore_errors=True)
         # The small set warms the JVM and feeds the equality check below.
         run_local_job(check_lake, csv_path=check_csv, spark=spark)
-        started = time.perf_counter()
-        counts = run_local_job(lake, csv_path=csv_path, spark=spark)
-        job_s = time.perf_counter() - started
+        cost = batch_cost(spark, csv_path, hour_csv, last_day, work)
     finally:
         spark.stop()
-    print(f"Glue job: {counts.to_json()} in {job_s:.1f} s", flush=True)
+    job_s, counts = cost["full_s"], cost["full"]
     spark_rate, duck_rate = rows / job_s, rows / copy_s
+    targets = cost_targets(cost)
+    if args.no_kpis:
+        for name, ratio, target, met in targets:
+            print(f"{name}: {ratio:.2f} (target {target}) {'met' if met else 'MISSED'}")
+        return 0 if all(met for *_, met in targets) else 1
 
     # 2. KPIs: first prove pandas and DuckDB agree, then time both.
     checked = check_equal(Settings.load(state_dir=check_lake.parent))
@@ -545,11 +713,17 @@ def run(args: argparse.Namespace, work: Path) -> int:
         )
 
     block = render(args, origin, rows, size_mb, (copy_s, copy_rows), (job_s, session_s, counts),
-                   (duck_rate, spark_rate), timings, checked)  # fmt: skip
+                   (duck_rate, spark_rate), timings, checked, cost, last_day)  # fmt: skip
     print(block)
     if not args.no_docs:
         write_docs(block)
-    return 0
+    # The ratios last, and the exit status says whether every target was met.
+    kpis_met = all(p / d >= TARGET_RATIO and d < TARGET_SECONDS for _, d, p, _ in timings)
+    print(f"KPIs: each >= {TARGET_RATIO:g}x pandas and < {TARGET_SECONDS:g} s: "
+          f"{'met' if kpis_met else 'MISSED'}")  # fmt: skip
+    for name, ratio, target, met in targets:
+        print(f"{name}: {ratio:.2f} (target {target}) {'met' if met else 'MISSED'}")
+    return 0 if kpis_met and all(met for *_, met in targets) else 1
 
 
 def render(
@@ -562,6 +736,8 @@ def render(
     rates: tuple[float, float],
     timings: list[tuple[str, float, float, int]],
     checked: int,
+    cost: dict[str, Any],
+    last_day: str,
 ) -> str:
     """The Markdown block for docs/batch.md: machine, command, ingest table, KPI table."""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -609,7 +785,8 @@ def render(
         f"**KPIs** on the Glue job's curated Parquet, all data, default parameters, best of "
         f"{REPEATS}. DuckDB: `run_kpis([name], KpiParameters(), Engine.local, settings)`, "
         "connection, transpiling and fetching included. pandas: reading the same Parquet "
-        "(`pyarrow.parquet.read_table`, the KPI's columns only, then `to_pandas()`) included. "
+        "(`pyarrow.dataset` over the files the partition record names, the KPI's columns "
+        "only, then `to_pandas()`) included. "
         f"Before timing, the pandas answers equalled DuckDB's in {checked} runs on a small "
         "generated set (4 days, 4 parameter sets: all data, a date range, an hour window, an "
         "empty range); the timed answers were equal too.",
@@ -624,6 +801,44 @@ def render(
         lines.append(
             f"| {name} | {out_rows} | {duck_s:.2f} | {panda_s:.2f} | {ratio:.1f}x | {met} |"
         )
+    full, inc, alone, rebuild = cost["full"], cost["inc"], cost["alone"], cost["rebuild"]
+    targets = cost_targets(cost)
+    lines += [
+        "",
+        f"**Cost follows new data** (issue 13). The history above is curated by one run "
+        f"(`--csv`); then one more hour ({cost['hour_rows']:,} rows, hour 23 of {last_day}, "
+        "the history's last day, so the run must merge with a full day) lands as a raw object "
+        "and a plain run (no argument: the job picks the objects no successful run curated) "
+        "curates it; the same object alone on an empty lake is the yardstick. Then a full "
+        "rebuild (`--full` plus the CSV again, merged with every held day). All on the "
+        f"same warm session (started in {session_s:.1f} s, not counted).",
+        "",
+        "| run | seconds | rows read | days rewritten | rows those days hold |",
+        "|---|---|---|---|---|",
+        f"| bare Spark CSV-to-Parquet copy of the history (text columns, partitioned by "
+        f"day) | {cost['copy_s']:.1f} | {rows:,} | | |",
+        f"| full run over the history | {cost['full_s']:.1f} | {full.read:,} "
+        f"| {len(full.event_dates)} | {full.curated_rows:,} |",
+        f"| incremental run after one more hour | {cost['inc_s']:.1f} | {inc.read:,} "
+        f"| {len(inc.event_dates)} | {inc.curated_rows:,} |",
+        f"| the same hour alone, empty lake | {cost['alone_s']:.1f} | {alone.read:,} "
+        f"| {len(alone.event_dates)} | {alone.curated_rows:,} |",
+        f"| full rebuild (`--full`, CSV again) | {cost['rebuild_s']:.1f} | {rebuild.read:,} "
+        f"| {len(rebuild.event_dates)} | {rebuild.curated_rows:,} |",
+        "",
+        "| target | ratio | wanted | met |",
+        "|---|---|---|---|",
+        *[
+            f"| {name} | {ratio:.2f} | {target} | {'yes' if met else '**no**'} |"
+            for name, ratio, target, met in targets
+        ],
+        "",
+        "Phases of the full run (s): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in cost["full_profile"].items())
+        + "; of the incremental run: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in cost["inc_profile"].items())
+        + ".",
+    ]
     lines += [
         "",
         "The pandas side is vectorised throughout: boolean columns from `event_type`, "

@@ -4,32 +4,54 @@ Runs unchanged on AWS Glue 5.x (Spark 3.5, Python 3.11) and on a plain local Spa
 (`ecomm etl run --local`): `awsglue` is imported only when it exists.
 
 Arguments (Glue style, `--name value`):
-  --raw_path         raw zone root holding `ingest_date=YYYY-MM-DD/hour=HH/*.json.gz`
-  --curated_path     curated root; written as `event_date=YYYY-MM-DD/*.parquet`
-  --quarantine_path  quarantine root; written as `batch=<source>/*.json.gz`
+  --raw_path         raw zone root holding `ingest_date=YYYY-MM-DD/hour=HH/<objects>`
+  --curated_path     curated root; each run writes `runs/<run id>/event_date=YYYY-MM-DD/*.parquet`
+  --quarantine_path  quarantine root; written as `batch=<source>/object=<object>/*.json.gz`
   --csv_path         optional: REES46 CSV file(s) to backfill along with the raw zone
-  --ingest_from      optional YYYY-MM-DD: read only raw partitions from that ingest date on
+  --ingest_from      optional YYYY-MM-DD backfill: every raw object from that ingest date on,
+                     curated before or not
+  --full             optional `true`: every raw object, curated before or not
+  --catalog_database, --catalog_table
+                     optional (AWS): the Glue table whose partitions the job switches; without
+                     them the job keeps the same record in `<curated_path>/_partitions.json`
+  --retired_tag      optional `key=value` (AWS): the S3 tag put on curated files no reader is
+                     sent to any more, which the curated bucket's lifecycle expires
+                     (default ecomm-lifecycle=superseded)
   --metric_namespace optional: at the end of a successful run, publish the CurationSucceeded
                      heartbeat (and CuratedRows) there; the platform's alarm watches it
 
-Incremental runs never replace a day with part of its data: every `event_date` touched by the
-rows read is rebuilt as the exact-deduplicated union of the rows read and the rows already
-curated for that date (a merge), and written with dynamic partition overwrite, so only those
-dates are replaced. A rerun over the same input therefore changes nothing, and the output is
-sorted and written as a fixed set of files per date so that its content is byte-identical.
+Input selection. Each run lists the raw zone and reads the objects no successful run has
+curated yet: the keys of curated objects are kept in `<curated_path>/_state/ledger.json.gz`,
+written only at the end of a successful run (Firehose can land an object under an hour that
+earlier runs already read, so no time or prefix watermark would do).
+
+Each run curates only the `event_date`s its rows touch: every touched day is rebuilt as the
+exact-deduplicated union of the rows read and the rows the day already holds (a merge), and
+written under a prefix of its own run. Once every file is written, the day's location is
+switched in one step (a Glue catalog partition, or the local record), so a reader sees either
+the previous complete day or the new complete day; a run that dies leaves the previous ones.
+Old prefixes are retired (an S3 object tag that a lifecycle rule expires; locally, deleted an
+hour later). Output is sorted and written as a fixed set of files per day: byte-identical on
+a rerun over the same input.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
+import shutil
 import sys
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     DecimalType,
@@ -69,7 +91,7 @@ CURATED_SCHEMA = StructType(
         StructField("brand", StringType()),
         StructField("price", DecimalType(12, 2)),
         StructField("user_id", LongType()),
-        StructField("user_session", StringType()),
+        StructField("user_session", StringType()),  # null: an event without a session
         StructField("ingested_at", TimestampType()),
         StructField("event_hour", IntegerType()),
         StructField("event_weekday", IntegerType()),
@@ -77,19 +99,37 @@ CURATED_SCHEMA = StructType(
         StructField("event_date", StringType()),  # the partition column, last
     ]
 )
-# Total order of the output rows: same input, same bytes.
-SORT_ORDER = [*EVENT_KEY, "ingested_at"]
+STORED_SCHEMA = StructType([f for f in CURATED_SCHEMA.fields if f.name in CONTRACT_FIELDS])
 MAX_RECORDS_PER_FILE = 5_000_000
 _INT64_MAX = 2**63 - 1
 CORRUPT = "_corrupt_record"
+# Longer text is refused, as `ecomm replay` refuses it (Python's csv field limit).
+FIELD_LIMIT = 131_072
 
-_ISO_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$"
+_DIGITS = "0123456789"
+# Shapes (every digit as D) of the timestamps the contract accepts: ISO-8601 UTC with a Z and
+# up to six decimals, and the REES46 CSV form. A shape check and Spark's own timestamp cast
+# are strict and about ten times cheaper than a regular expression plus a pattern parse.
+_ISO_SHAPES = ["DDDD-DD-DDTDD:DD:DDZ"] + [f"DDDD-DD-DDTDD:DD:DD.{'D' * n}Z" for n in range(1, 7)]
+_CSV_TIME_SHAPE = "DDDD-DD-DD DD:DD:DD UTC"
 _INTEGRAL = r"^[0-9]+(\.0+)?$"  # 5802432 or 5802432.0: the same integer
 _SCIENTIFIC = r"^[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+$"
 # A JSON float reaches the job as Java's Double.toString: 5.4131214E8 for 541312140.0.
 _PRICE = r"^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
 _DOUBLE_EXACT_MAX = 2**53  # integers up to here survive a trip through a double
-_CSV_TIME = r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC$"
+
+# Layout of the curated root.
+RUNS_DIR = "runs"
+PARTITIONS_RECORD = "_partitions.json"  # the local stand-in for the catalog's partitions
+LEDGER_KEY = "_state/ledger.json.gz"
+# The S3 tag the curated bucket's lifecycle rule expires (terraform/modules/lake).
+RETIRED_TAG = {"Key": "ecomm-lifecycle", "Value": "superseded"}
+# Locally, where no lifecycle runs, a retired prefix is deleted this long after it was retired.
+LOCAL_RETIRED_TTL = timedelta(hours=1)
+# A run prefix that is neither current nor retired (left by a run that died) is retired once
+# it is older than any run can last (Glue's longest job timeout is 48 hours).
+ORPHAN_AGE = timedelta(hours=48)
+_RUN_ID = re.compile(r"^(\d{8}T\d{6}Z)-[0-9a-f]{8}$")
 
 
 @dataclass(frozen=True)
@@ -97,7 +137,9 @@ class CurationCounts:
     """What one run did.
 
     `duplicates`: valid rows read that repeat another row read in the same run; `new_events`:
-    events not curated before (0 on a rerun); `curated_rows`: rows now held by `event_dates`.
+    events not curated before (0 on a rerun); `curated_rows`: rows now held by `event_dates`,
+    the days this run rewrote; `raw_objects`: raw objects read (not curated before, unless
+    `--full` or `--ingest_from` asked for them).
     """
 
     read: int
@@ -108,6 +150,8 @@ class CurationCounts:
     new_events: int
     curated_rows: int
     event_dates: list[str]
+    raw_objects: int = 0
+    run_id: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -118,7 +162,6 @@ def configure(spark: SparkSession) -> None:
     """Session settings the job's correctness depends on, set on Glue and locally alike."""
     conf = spark.conf
     conf.set("spark.sql.session.timeZone", "UTC")  # event_date and event_hour are UTC
-    conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")  # replace touched dates only
     conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")  # keep "00"
     conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")  # not legacy INT96
     conf.set("spark.sql.ansi.enabled", "false")  # failed casts become NULL and are then rejected
@@ -137,39 +180,311 @@ def local_session(app_name: str = "curate_events", shuffle_partitions: int = 4) 
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.ui.showConsoleProgress", "false")
-        # 1 GB runs out of heap caching the checked rows of a 10-million-row file; the JVM only
-        # takes what it uses, and ECOMM_SPARK_DRIVER_MEMORY sets it for larger months.
+        # 1 GB runs out of heap sorting the days of a 10-million-row file; the JVM only takes
+        # what it uses, and ECOMM_SPARK_DRIVER_MEMORY sets it for larger months.
         .config("spark.driver.memory", os.environ.get("ECOMM_SPARK_DRIVER_MEMORY", "4g"))
         .getOrCreate()
     )
-    spark.sparkContext.setLogLevel("ERROR")
+    # A failed task is reported once, by the exception the job raises (one line from the CLI),
+    # not also as an executor's Java stack trace on the terminal.
+    spark.sparkContext.setLogLevel("FATAL")
     configure(spark)
     return spark
 
 
-def path_exists(spark: SparkSession, path: str) -> bool:
-    """Whether a path exists, through Hadoop's FileSystem (so s3:// on Glue, files locally)."""
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    jsc = spark.sparkContext._jsc
-    assert jsc is not None
-    fs = hadoop_path.getFileSystem(jsc.hadoopConfiguration())
-    return bool(fs.exists(hadoop_path))
+# Where the job keeps things: a local folder or an S3 prefix ----------------------------------
+class Zone(Protocol):
+    """A root (local folder or `s3://bucket/prefix`) holding objects under relative keys."""
+
+    def uri(self, key: str = "") -> str: ...
+    def list(self, prefix: str = "") -> list[str]: ...
+    def read(self, key: str) -> bytes | None: ...
+    def write(self, key: str, data: bytes) -> None: ...
+    def retire(self, keys: Iterable[str]) -> None: ...
+    def expire(self, location: str) -> None: ...
+
+
+def _visible(key: str) -> bool:
+    """Data objects only: not Spark's `_SUCCESS`, checksums (`.crc`) or hidden files."""
+    return not any(part.startswith((".", "_")) for part in key.split("/"))
+
+
+class LocalZone:
+    """A folder of the local lake (it mirrors the bucket's key layout)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = Path(root)
+
+    def uri(self, key: str = "") -> str:
+        return str(self.root / key) if key else str(self.root)
+
+    def list(self, prefix: str = "") -> list[str]:
+        base = self.root / prefix
+        if not base.is_dir():
+            return []
+        keys = (p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
+        return sorted(keys)
+
+    def read(self, key: str) -> bytes | None:
+        path = self.root / key
+        return path.read_bytes() if path.is_file() else None
+
+    def write(self, key: str, data: bytes) -> None:
+        """Write a whole file and rename it into place: a reader sees the old or the new."""
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+
+    def retire(self, keys: Iterable[str]) -> None:
+        """Nothing to tag locally: `expire` deletes what the ledger lists as retired."""
+
+    def expire(self, location: str) -> None:
+        shutil.rmtree(self.root / location, ignore_errors=True)
+
+
+class S3Zone:
+    """An S3 prefix, through boto3 (the Glue job's role: see terraform/modules/catalog)."""
+
+    def __init__(self, uri: str, s3: Any, retired_tag: dict[str, str] | None = None) -> None:
+        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+        self.bucket, self.prefix, self.s3 = bucket, prefix.rstrip("/"), s3
+        self.retired_tag = retired_tag or RETIRED_TAG
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def uri(self, key: str = "") -> str:
+        return (
+            f"s3://{self.bucket}/{self._key(key)}" if key else f"s3://{self.bucket}/{self.prefix}"
+        )
+
+    def list(self, prefix: str = "") -> list[str]:
+        start = self._key(prefix) if prefix else (f"{self.prefix}/" if self.prefix else "")
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start)
+        keys = [o["Key"][strip:] for page in pages for o in page.get("Contents", [])]
+        # EMRFS folder markers (`x_$folder$`) and zero-byte "folders" are not objects of ours.
+        return sorted(k for k in keys if k and not k.endswith(("/", "_$folder$")))
+
+    def read(self, key: str) -> bytes | None:
+        try:
+            return bytes(self.s3.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read())
+        except self.s3.exceptions.NoSuchKey:
+            return None
+
+    def write(self, key: str, data: bytes) -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)  # atomic on S3
+
+    def retire(self, keys: Iterable[str]) -> None:
+        """Tag each object; the bucket's lifecycle rule expires objects with this tag."""
+        for key in keys:
+            self.s3.put_object_tagging(
+                Bucket=self.bucket, Key=self._key(key), Tagging={"TagSet": [self.retired_tag]}
+            )
+
+    def expire(self, location: str) -> None:
+        """The lifecycle rule deletes retired objects on S3: nothing to do here."""
+
+
+def open_zone(uri: str, s3: Any = None, retired_tag: dict[str, str] | None = None) -> Zone:
+    """The zone at `uri`: S3 for `s3://` (needs a boto3 S3 client), else a local folder."""
+    if uri.startswith(("s3://", "s3a://")):
+        if s3 is None:
+            raise ValueError(f"{uri}: an S3 location needs an S3 client")
+        return S3Zone(uri.replace("s3a://", "s3://", 1), s3, retired_tag)
+    return LocalZone(uri.removeprefix("file://"))
+
+
+def spark_path(uri: str) -> str:
+    """A zone URI as Spark reads it (Glue's EMRFS reads `s3://`)."""
+    return uri
+
+
+# The record of each day's current location ------------------------------------------------
+class PartitionRecord(Protocol):
+    """Where each `event_date` of the curated table currently lives (relative to the root)."""
+
+    def current(self) -> dict[str, str]: ...
+    def switch(self, locations: dict[str, str]) -> None: ...
+
+
+class LocalPartitions:
+    """The local stand-in for the catalog: `<curated>/_partitions.json`, replaced whole.
+
+    The DuckDB engine (ecomm_cli/kpi/local_engine.py) reads the same file: a reader opens the
+    record before or after the rename, never half of it.
+    """
+
+    def __init__(self, zone: Zone) -> None:
+        self.zone = zone
+
+    def current(self) -> dict[str, str]:
+        data = self.zone.read(PARTITIONS_RECORD)
+        if data is None:
+            return {}
+        record = json.loads(data)
+        return {day: str(p["location"]) for day, p in record["partitions"].items()}
+
+    def switch(self, locations: dict[str, str]) -> None:
+        merged = {**self.current(), **locations}
+        record = {
+            "table": "events",
+            "partition_key": "event_date",
+            "partitions": {day: {"location": merged[day]} for day in sorted(merged)},
+        }
+        self.zone.write(PARTITIONS_RECORD, (json.dumps(record, indent=1) + "\n").encode())
+
+
+class GluePartitions:
+    """The `events` table's partitions in the Glue Data Catalog (AWS).
+
+    Calls glue:GetTable (the table's storage descriptor, copied into new partitions),
+    glue:GetPartitions, glue:BatchCreatePartition and glue:BatchUpdatePartition: the grants of
+    the job's role in terraform/modules/catalog. Each partition's location changes in one
+    update; Athena plans a query on the locations it reads when the query starts.
+    """
+
+    BATCH = 100  # the most partitions one BatchCreate/BatchUpdatePartition call takes
+
+    def __init__(self, glue: Any, database: str, table: str, root_uri: str) -> None:
+        self.glue, self.database, self.table = glue, database, table
+        self.root = root_uri.rstrip("/") + "/"
+
+    def _relative(self, location: str) -> str:
+        return location.removeprefix(self.root).rstrip("/")
+
+    def current(self) -> dict[str, str]:
+        pages = self.glue.get_paginator("get_partitions").paginate(
+            DatabaseName=self.database, TableName=self.table
+        )
+        return {
+            p["Values"][0]: self._relative(p["StorageDescriptor"]["Location"])
+            for page in pages
+            for p in page["Partitions"]
+        }
+
+    def switch(self, locations: dict[str, str]) -> None:
+        table = self.glue.get_table(DatabaseName=self.database, Name=self.table)["Table"]
+        existing = self.current()
+
+        def partition(day: str) -> dict[str, Any]:
+            descriptor = {**table["StorageDescriptor"], "Location": self.root + locations[day]}
+            return {"Values": [day], "StorageDescriptor": descriptor}
+
+        created = [d for d in sorted(locations) if d not in existing]
+        updated = [d for d in sorted(locations) if d in existing]
+        for i in range(0, len(created), self.BATCH):
+            answer = self.glue.batch_create_partition(
+                DatabaseName=self.database,
+                TableName=self.table,
+                PartitionInputList=[partition(d) for d in created[i : i + self.BATCH]],
+            )
+            _raise_on_errors("BatchCreatePartition", answer.get("Errors", []))
+        for i in range(0, len(updated), self.BATCH):
+            answer = self.glue.batch_update_partition(
+                DatabaseName=self.database,
+                TableName=self.table,
+                Entries=[
+                    {"PartitionValueList": [d], "PartitionInput": partition(d)}
+                    for d in updated[i : i + self.BATCH]
+                ],
+            )
+            _raise_on_errors("BatchUpdatePartition", answer.get("Errors", []))
+
+
+def _raise_on_errors(call: str, errors: list[dict[str, Any]]) -> None:
+    if errors:
+        first = errors[0]
+        detail = first.get("ErrorDetail", {})
+        raise RuntimeError(
+            f"{call} failed for {len(errors)} partition(s), first {first.get('PartitionValues')}: "
+            f"{detail.get('ErrorCode')} {detail.get('ErrorMessage')}"
+        )
+
+
+# The ledger: which raw objects are curated, which prefixes are retired -----------------------
+@dataclass
+class Ledger:
+    """`processed`: raw keys (relative to the raw root) curated by a successful run;
+    `retired`: curated prefixes no longer current, with the time they were retired."""
+
+    processed: set[str] = field(default_factory=set)
+    retired: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, zone: Zone) -> Ledger:
+        data = zone.read(LEDGER_KEY)
+        if data is None:
+            return cls()
+        state = json.loads(gzip.decompress(data))
+        return cls(set(state["processed"]), dict(state["retired"]))
+
+    def save(self, zone: Zone) -> None:
+        state = {"processed": sorted(self.processed), "retired": dict(sorted(self.retired.items()))}
+        zone.write(LEDGER_KEY, gzip.compress(json.dumps(state).encode(), mtime=0))
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """`<UTC start>-<8 hex>`: unique, and its age tells an abandoned prefix from a live one."""
+    moment = now or datetime.now(UTC)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def run_location(run_id: str, day: str) -> str:
+    """Where run `run_id` writes `day`, relative to the curated root."""
+    return f"{RUNS_DIR}/{run_id}/event_date={day}"
+
+
+def _run_started(location: str) -> datetime | None:
+    parts = location.split("/")
+    match = _RUN_ID.match(parts[1]) if len(parts) > 2 and parts[0] == RUNS_DIR else None
+    return (
+        datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) if match else None
+    )
+
+
+def _locations(keys: Iterable[str]) -> dict[str, list[str]]:
+    """Data files by the day folder that holds them (`runs/<run>/event_date=D` or legacy
+    `event_date=D`)."""
+    found: dict[str, list[str]] = {}
+    for key in keys:
+        folder, _, name = key.rpartition("/")
+        if _visible(key) and name.endswith(".parquet") and "event_date=" in folder:
+            found.setdefault(folder, []).append(key)
+    return found
+
+
+def select_raw(
+    listed: Sequence[str], processed: set[str], *, full: bool, ingest_from: str | None
+) -> list[str]:
+    """The raw objects this run reads: the ones no successful run curated, every one with
+    `full`, or (a backfill) every one from `ingest_from` on."""
+    objects = [k for k in listed if _visible(k)]
+    if full:
+        return objects
+    if ingest_from:
+        return [k for k in objects if _ingest_date(k) >= ingest_from]
+    return [k for k in objects if k not in processed]
+
+
+def _ingest_date(key: str) -> str:
+    match = re.search(r"(?:^|/)ingest_date=([^/]+)/", key)
+    return match.group(1) if match else ""
 
 
 # Sources: every row becomes the contract's fields as text, plus where it came from ------------
-def read_raw(spark: SparkSession, raw_path: str, ingest_from: str | None) -> DataFrame | None:
-    """Raw JSON lines (GZIP) with each field as text, the original line kept as `record`."""
-    if not path_exists(spark, raw_path):
-        return None
-    lines = spark.read.option("basePath", raw_path).text(raw_path)
-    if "ingest_date" in lines.columns:
-        if ingest_from:
-            lines = lines.where(F.col("ingest_date") >= F.lit(ingest_from))  # partition pruning
-        batch = F.concat(F.lit("raw-"), F.col("ingest_date"))
-    else:
-        batch = F.lit("raw")
+def _source_name(path: Column) -> Column:
+    """A file's name, safe as a folder name: the quarantine keeps each object's rejects apart."""
+    return F.regexp_replace(F.regexp_extract(path, r"([^/]+)$", 1), r"[^\w.-]", "_")
+
+
+def read_raw(spark: SparkSession, files: list[str]) -> DataFrame:
+    """Raw JSON lines (GZIP) of the given objects, each field as text, the line as `record`."""
+    lines = spark.read.text(files).select("value", F.col("_metadata.file_path").alias("path"))
+    ingest = F.regexp_extract("path", r"ingest_date=([^/]+)/", 1)
+    hour = F.regexp_extract("path", r"hour=([^/]+)/", 1)
     schema = StructType(
         [StructField(f, StringType()) for f in CONTRACT_FIELDS]
         + [StructField(CORRUPT, StringType())]
@@ -179,7 +494,10 @@ def read_raw(spark: SparkSession, raw_path: str, ingest_from: str | None) -> Dat
             "value", schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
         ).alias("e"),
         F.col("value").alias("record"),
-        batch.alias("batch"),
+        F.concat(F.lit("raw-"), F.when(ingest != "", ingest).otherwise("unknown")).alias("batch"),
+        F.concat_ws(
+            "-", F.when(hour != "", F.concat(F.lit("hour"), hour)), _source_name(F.col("path"))
+        ).alias("object"),
     )
     # A line that is not a JSON object parses to a null struct or fills the corrupt column.
     malformed = F.col("e").isNull() | F.col(f"e.{CORRUPT}").isNotNull()
@@ -187,40 +505,58 @@ def read_raw(spark: SparkSession, raw_path: str, ingest_from: str | None) -> Dat
         *[F.col(f"e.{f}").alias(f) for f in CONTRACT_FIELDS],
         F.col("record"),
         F.col("batch"),
+        F.col("object"),
         F.when(malformed, F.lit("malformed JSON line")).alias("source_error"),
     )
 
 
+def csv_header(spark: SparkSession, csv_path: str) -> list[str]:
+    """The column names of a CSV file's first line (a UTF-8 BOM and quotes removed)."""
+    import csv
+
+    first = spark.read.text(csv_path).limit(1).collect()
+    if not first:
+        raise ValueError(f"{csv_path} is empty: a REES46 CSV file starts with its header line")
+    names = next(csv.reader([first[0]["value"]]))
+    return [n.strip().lstrip("\ufeff").strip('"').strip() for n in names]
+
+
 def read_csv(spark: SparkSession, csv_path: str) -> DataFrame:
     """REES46 CSV rows as contract fields; '2019-10-01 00:00:00 UTC' becomes ISO-8601 with Z."""
-    header = spark.read.option("header", True).csv(csv_path).columns
+    header = csv_header(spark, csv_path)
     missing = [f for f in EVENT_KEY if f not in header]
     if missing:
         raise ValueError(f"{csv_path}: CSV lacks the columns {', '.join(missing)}")
-    # Read again with the header as an explicit all-text schema plus a corrupt-record column,
-    # so a row with too few or too many fields (a truncated last line) is flagged, not padded.
+    # The header as an explicit all-text schema (no inference pass) plus a corrupt-record
+    # column, so a row with too few or too many fields (a truncated last line) is flagged.
+    names = [c if c not in (CORRUPT, "") else f"_column{i}" for i, c in enumerate(header)]
     schema = StructType(
-        [StructField(c, StringType()) for c in header] + [StructField(CORRUPT, StringType())]
+        [StructField(c, StringType()) for c in names] + [StructField(CORRUPT, StringType())]
     )
     rows = (
         spark.read.option("header", True)
         .option("mode", "PERMISSIVE")
         .option("columnNameOfCorruptRecord", CORRUPT)
+        .option("enforceSchema", True)  # the schema is the header's, by position
         .schema(schema)
         .csv(csv_path)
     )
-    file_name = F.regexp_extract(F.input_file_name(), r"([^/]+?)(\.csv)?(\.gz)?$", 1)
-    fields = {f: F.col(f) if f in header else F.lit(None).cast("string") for f in CONTRACT_FIELDS}
+    fields = {f: F.col(f) if f in names else F.lit(None).cast("string") for f in CONTRACT_FIELDS}
+    when = fields["event_time"]
     fields["event_time"] = F.when(
-        F.col("event_time").rlike(_CSV_TIME),
-        F.regexp_replace("event_time", _CSV_TIME, "$1T$2Z"),
-    ).otherwise(F.col("event_time"))
+        F.translate(when, _DIGITS, "D" * 10) == _CSV_TIME_SHAPE,
+        F.concat(F.substring(when, 1, 10), F.lit("T"), F.substring(when, 12, 8), F.lit("Z")),
+    ).otherwise(when)
     # Empty CSV cells mean null in the contract.
     fields = {f: F.when(c != "", c) for f, c in fields.items()}
+    file_name = F.regexp_extract(F.col("_metadata.file_name"), r"^(.+?)(\.csv)?(\.gz)?$", 1)
     return rows.select(
         *[c.alias(f) for f, c in fields.items()],
-        F.to_json(F.struct(*[F.col(c) for c in header])).alias("record"),
+        # Kept for rejected rows only (conform drops it for valid ones): building it per row
+        # would be the most expensive column of a backfill.
+        F.to_json(F.struct(*[F.col(c) for c in names])).alias("record"),
         F.concat(F.lit("csv-"), F.regexp_replace(file_name, r"[^\w.-]", "_")).alias("batch"),
+        _source_name(F.col("_metadata.file_name")).alias("object"),
         F.when(F.col(CORRUPT).isNotNull(), F.lit("malformed CSV row")).alias("source_error"),
     )
 
@@ -235,6 +571,13 @@ def _stripped(text: Column) -> Column:
     # btrim with a character set, not a regular expression: it runs for every field of every row.
     trimmed = F.call_function("btrim", text, F.lit(" \t\r\n"))
     return F.when(trimmed != "", trimmed)
+
+
+def _plain_integer(text: Column) -> Column:
+    """The BIGINT of plain non-negative digits ('5802432'), else NULL: the common case, checked
+    by a cast and its round trip instead of a regular expression."""
+    value = text.cast("bigint")
+    return F.when((value >= 0) & (value.cast("string") == text), value)
 
 
 def _bigint(text: Column) -> Column:
@@ -252,14 +595,30 @@ def _id(text: Column) -> Column:
         & (as_float == F.floor(as_float))
         & (as_float <= F.lit(_DOUBLE_EXACT_MAX))
     )
-    return F.when(text.rlike(_INTEGRAL), _bigint(text)).when(exact_float, as_float.cast("bigint"))
+    plain = _plain_integer(text)
+    return (
+        F.when(plain.isNotNull(), plain)
+        .when(text.rlike(_INTEGRAL), _bigint(text))
+        .when(exact_float, as_float.cast("bigint"))
+    )
 
 
 def _utc_timestamp(text: Column) -> Column:
     """ISO-8601 UTC with a Z as TIMESTAMP; NULL for any other shape or an impossible date."""
-    return F.when(
-        text.rlike(_ISO_UTC),
-        F.to_timestamp(F.substring_index(text, "Z", 1), "yyyy-MM-dd'T'HH:mm:ss[.SSSSSS]"),
+    shape = F.translate(text, _DIGITS, "D" * 10)
+    return F.when(shape.isin(*_ISO_SHAPES), F.substring_index(text, "Z", 1).cast("timestamp"))
+
+
+def _text_problem(column: str) -> Column:
+    """Why a text field cannot be stored as it is, or NULL: too long, not UTF-8, a NUL byte."""
+    text = F.col(column)
+    return (
+        F.when(
+            F.length(text) > FIELD_LIMIT, F.lit(f"{column}: longer than {FIELD_LIMIT} characters")
+        )
+        # Spark decodes a byte that is not UTF-8 as U+FFFD; the contract refuses such text.
+        .when(F.instr(text, "\ufffd") > 0, F.lit(f"{column}: not UTF-8"))
+        .when(F.instr(text, "\x00") > 0, F.lit(f"{column}: holds a NUL byte"))
     )
 
 
@@ -267,11 +626,13 @@ def conform(rows: DataFrame) -> DataFrame:
     """Type the contract fields; `reason` lists every broken rule (NULL when the row is valid).
 
     `category_id` in scientific notation (a float that already lost its digits) is nulled and
-    flagged in `warning`, the row kept.
+    flagged in `warning`, the row kept. An empty or blank `user_session` is NULL: the event has
+    no session, and is kept (its visitor is real).
     """
     c = F.col
     # Stage 1: parse every field once. Stage 2 only compares what stage 1 produced, so no
     # regular expression or cast runs twice for one field.
+    category_plain = _plain_integer(c("category_id"))
     typed = rows.select(
         c("event_time").alias("event_time_text"),
         _utc_timestamp(c("event_time")).alias("event_time"),
@@ -279,8 +640,10 @@ def conform(rows: DataFrame) -> DataFrame:
         c("product_id").alias("product_id_text"),
         _id(c("product_id")).alias("product_id"),
         c("category_id").alias("category_id_text"),
-        c("category_id").rlike(_INTEGRAL).alias("category_id_integral"),
-        F.coalesce(c("category_id").rlike(_SCIENTIFIC), F.lit(False)).alias("warning"),
+        category_plain.alias("category_id_plain"),
+        (category_plain.isNotNull() | c("category_id").rlike(_INTEGRAL)).alias(
+            "category_id_integral"
+        ),
         _stripped(c("category_code")).alias("category_code"),
         _stripped(c("brand")).alias("brand"),
         c("price").alias("price_text"),
@@ -291,10 +654,25 @@ def conform(rows: DataFrame) -> DataFrame:
         _stripped(c("user_session")).alias("user_session"),
         c("ingested_at").alias("ingested_at_text"),
         _utc_timestamp(c("ingested_at")).alias("ingested_at"),
+        F.coalesce(*[_text_problem(f) for f in ("category_code", "brand", "user_session")]).alias(
+            "text_problem"
+        ),
         c("record"),
         c("batch"),
+        c("object"),
         c("source_error"),
-    ).withColumn("category_id", F.when(c("category_id_integral"), _bigint(c("category_id_text"))))
+    )
+    integral = c("category_id_integral")
+    typed = typed.withColumns(
+        {
+            "category_id": F.when(c("category_id_plain").isNotNull(), c("category_id_plain")).when(
+                integral, _bigint(c("category_id_text"))
+            ),
+            "warning": F.coalesce(
+                ~integral & c("category_id_text").rlike(_SCIENTIFIC), F.lit(False)
+            ),
+        }
+    )
     price = c("price_wide").cast("decimal(12,2)")
     reasons = [
         _check(c("event_time_text").isNull(), "event_time: missing"),
@@ -308,31 +686,33 @@ def conform(rows: DataFrame) -> DataFrame:
             "event_type: not one of " + "/".join(EVENT_TYPES),
         ),
     ]
-    for field in ("product_id", "user_id"):
-        text, value = c(f"{field}_text"), c(field)
+    for name in ("product_id", "user_id"):
+        text, value = c(f"{name}_text"), c(name)
         reasons += [
-            _check(text.isNull(), f"{field}: missing"),
+            _check(text.isNull(), f"{name}: missing"),
             _check(
                 text.isNotNull() & value.isNull() & ~text.rlike(_INTEGRAL),
-                f"{field}: not an integer",
+                f"{name}: not an integer",
             ),
-            _check(value.isNull() & text.rlike(_INTEGRAL), f"{field}: out of range"),
+            _check(value.isNull() & text.rlike(_INTEGRAL), f"{name}: out of range"),
         ]
     reasons += [
         _check(
-            c("category_id_text").isNotNull() & ~c("category_id_integral") & ~c("warning"),
+            c("category_id_text").isNotNull() & ~integral & ~c("warning"),
             "category_id: not an integer",
         ),
-        _check(c("category_id_integral") & c("category_id").isNull(), "category_id: out of range"),
+        _check(integral & c("category_id").isNull(), "category_id: out of range"),
         _check(c("price_text").isNull(), "price: missing"),
         _check(~c("price_numeric"), "price: not a non-negative number"),
+        # 1e30 is a number, but no DECIMAL(12,2) holds it.
         _check(
-            c("price_numeric")
-            & (c("price_wide").isNull() | (c("price_wide") != F.round(c("price_wide"), 2))),
+            c("price_numeric") & (c("price_wide").isNull() | price.isNull()), "price: out of range"
+        ),
+        _check(
+            c("price_numeric") & (c("price_wide") != F.round(c("price_wide"), 2)),
             "price: more than two decimals",
         ),
-        _check(c("price_numeric") & price.isNull(), "price: out of range"),
-        _check(c("user_session").isNull(), "user_session: missing"),
+        c("text_problem"),
         _check(
             c("ingested_at_text").isNotNull() & c("ingested_at").isNull(),
             "ingested_at: not ISO-8601 UTC with a Z",
@@ -340,30 +720,70 @@ def conform(rows: DataFrame) -> DataFrame:
     ]
     # A line that did not even parse gets that one reason, not a missing-field litany.
     reason = F.coalesce(c("source_error"), F.concat_ws("; ", *reasons))
+    reason = F.when(reason != "", reason)
     return typed.select(
         *[c(f) for f in CONTRACT_FIELDS if f != "price"],
         price.alias("price"),
-        F.when(reason != "", reason).alias("reason"),
+        reason.alias("reason"),
         c("warning"),
-        c("record"),
+        # The original line or row, for the quarantine; NULL for the valid rows, which are most.
+        F.when(reason.isNotNull(), c("record")).alias("record"),
         c("batch"),
-    ).select(*CONTRACT_FIELDS, "reason", "warning", "record", "batch")
+        c("object"),
+    ).select(*CONTRACT_FIELDS, "reason", "warning", "record", "batch", "object")
 
 
-def with_derived_columns(events: DataFrame, extra: Sequence[str] = ()) -> DataFrame:
-    """event_date, event_hour (UTC), ISO weekday (Monday=1) and top_category, in schema order."""
+def with_derived_columns(
+    events: DataFrame, extra: Sequence[str] = (), event_date: Column | None = None
+) -> DataFrame:
+    """event_hour (UTC), ISO weekday (Monday=1), top_category and event_date, in schema order."""
     first_segment = F.split(F.col("category_code"), r"\.").getItem(0)
+    if event_date is None:
+        event_date = F.date_format("event_time", "yyyy-MM-dd")
     return events.select(
         *[F.col(f) for f in CONTRACT_FIELDS],
         *[F.col(f) for f in extra],
         F.hour("event_time").alias("event_hour"),
         (F.expr("weekday(event_time)") + 1).cast("int").alias("event_weekday"),
         F.when(first_segment != "", first_segment).alias("top_category"),
-        F.date_format("event_time", "yyyy-MM-dd").alias("event_date"),
+        event_date.alias("event_date"),
     )
 
 
 # The job ------------------------------------------------------------------------------------
+@dataclass
+class Lake:
+    """The three zones and the partition record a run works on."""
+
+    raw: Zone
+    curated: Zone
+    quarantine_path: str
+    partitions: PartitionRecord
+
+
+def open_lake(
+    raw_path: str,
+    curated_path: str,
+    quarantine_path: str,
+    *,
+    catalog: tuple[str, str] | None = None,
+    s3: Any = None,
+    glue: Any = None,
+    retired_tag: dict[str, str] | None = None,
+) -> Lake:
+    """The zones at those paths; the Glue catalog's partitions when `catalog` (database,
+    table) is given, else the local record."""
+    curated = open_zone(curated_path, s3, retired_tag)
+    record: PartitionRecord
+    if catalog is not None:
+        if glue is None:
+            raise ValueError("switching catalog partitions needs a Glue client")
+        record = GluePartitions(glue, catalog[0], catalog[1], curated.uri())
+    else:
+        record = LocalPartitions(curated)
+    return Lake(open_zone(raw_path, s3), curated, quarantine_path, record)
+
+
 def curate(
     spark: SparkSession,
     raw_path: str,
@@ -372,119 +792,243 @@ def curate(
     csv_path: str | None = None,
     ingest_from: str | None = None,
     print_counts: bool = True,
+    *,
+    full: bool = False,
+    catalog: tuple[str, str] | None = None,
+    s3: Any = None,
+    glue: Any = None,
+    profile: dict[str, float] | None = None,
+    retired_tag: str | None = None,
 ) -> CurationCounts:
     """Run the job once and return its counts (printed too, for the Glue job's log).
 
-    Idempotent: a second run over the same input leaves the curated data as it was.
+    Idempotent: a second run finds no new raw object and changes nothing; a rerun after a run
+    that died reads what that run read and converges to the same curated days. `profile`, when
+    given, receives the seconds of each phase.
     """
     configure(spark)
     if ingest_from and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", ingest_from):
         raise ValueError(f"--ingest_from must be YYYY-MM-DD, got {ingest_from!r}")
-    sources = [s for s in (read_raw(spark, raw_path, ingest_from),) if s is not None]
+    clock = _Clock(profile)
+    lake = open_lake(
+        raw_path,
+        curated_path,
+        quarantine_path,
+        catalog=catalog,
+        s3=s3,
+        glue=glue,
+        retired_tag=parse_tag(retired_tag) if retired_tag else None,
+    )
+    run_id = new_run_id()
+    ledger = Ledger.load(lake.curated)
+    listed = lake.raw.list()
+    selected = select_raw(listed, ledger.processed, full=full, ingest_from=ingest_from)
+    current = lake.partitions.current()
+    curated_keys = lake.curated.list()
+    if not current:  # a lake written before the partition record: its days are current
+        current = {folder.rsplit("=", 1)[1]: folder for folder in _locations(curated_keys)
+                   if folder.startswith("event_date=")}  # fmt: skip
+        if current:
+            lake.partitions.switch(current)
+    clock.lap("list")
+
+    sources = [read_raw(spark, [lake.raw.uri(k) for k in selected])] if selected else []
     if csv_path:
         sources.append(read_csv(spark, csv_path))
-    if not sources:
-        if print_counts:
-            print(f"curate_events: nothing to read under {raw_path}")
-        return CurationCounts(0, 0, 0, 0, 0, 0, 0, [])
-    rows = sources[0]
-    for extra in sources[1:]:
-        rows = rows.unionByName(extra)
-    conformed = conform(rows).persist()
-    try:
-        is_valid = F.col("reason").isNull()
-        totals = conformed.agg(
-            F.count(F.lit(1)).alias("read"),
-            F.count(F.when(is_valid, 1)).alias("valid"),
-            F.count(F.when(F.col("reason").isNotNull(), 1)).alias("rejected"),
-            F.count(F.when(is_valid & F.col("warning"), 1)).alias("warnings"),
-            F.array_sort(
-                F.collect_set(F.when(is_valid, F.date_format("event_time", "yyyy-MM-dd")))
-            ).alias("dates"),
-        ).first()
-        assert totals is not None
-        dates = [str(d) for d in totals["dates"]]
-        merged = _write_curated(spark, conformed.where(is_valid), dates, curated_path)
-        _write_quarantine(conformed.where(F.col("reason").isNotNull()), quarantine_path)
-    finally:
-        conformed.unpersist()
-    counts = CurationCounts(
-        read=int(totals["read"]),
-        valid=int(totals["valid"]),
-        rejected=int(totals["rejected"]),
-        duplicates=merged["duplicates"],
-        warnings=int(totals["warnings"]),
-        new_events=merged["new_events"],
-        curated_rows=merged["curated_rows"],
-        event_dates=dates,
-    )
+    counts = CurationCounts(0, 0, 0, 0, 0, 0, 0, [], 0, run_id)
+    if sources:
+        rows = sources[0]
+        for extra in sources[1:]:
+            rows = rows.unionByName(extra)
+        counts = _curate_rows(spark, lake, conform(rows), current, run_id, clock)
+        counts = CurationCounts(**{**asdict(counts), "raw_objects": len(selected)})
+        current = lake.partitions.current()
+
+    # Success: the objects read are curated; prefixes no longer current are retired.
+    visible = {k for k in listed if _visible(k)}
+    ledger.processed = (ledger.processed & visible) | set(selected)
+    _retire(lake, ledger, current, run_id, curated_keys)
+    ledger.save(lake.curated)
+    clock.lap("ledger")
     if print_counts:
+        if not sources:
+            print(f"curate_events: nothing new to read under {raw_path}")
         print(f"curate_events counts: {counts.to_json()}")
     return counts
 
 
-def _write_curated(
-    spark: SparkSession, valid: DataFrame, dates: list[str], curated_path: str
-) -> dict[str, int]:
-    """Merge the valid rows into the curated dates they touch, and count what the merge did."""
-    if not dates:
-        return {"duplicates": 0, "new_events": 0, "curated_rows": 0}
-    combined = valid.select(*CONTRACT_FIELDS, F.lit(1).alias("_read"))
-    if path_exists(spark, curated_path):
-        existing = (
-            spark.read.schema(CURATED_SCHEMA)
-            .parquet(curated_path)
-            .where(F.col("event_date").isin(dates))
-            .select(*CONTRACT_FIELDS, F.lit(0).alias("_read"))
+def _curate_rows(
+    spark: SparkSession,
+    lake: Lake,
+    conformed: DataFrame,
+    current: dict[str, str],
+    run_id: str,
+    clock: _Clock,
+) -> CurationCounts:
+    """Write the touched days under the run's prefix, write the quarantine, switch the days."""
+    is_valid = F.col("reason").isNull()
+    day = F.date_format("event_time", "yyyy-MM-dd")
+    totals = [
+        F.count(F.lit(1)).alias("read"),
+        F.count(F.when(is_valid, 1)).alias("valid"),
+        F.count(F.when(~is_valid, 1)).alias("rejected"),
+        F.count(F.when(is_valid & F.col("warning"), 1)).alias("warnings"),
+        # Text, not an array: an Observation hands arrays back as Java objects.
+        F.concat_ws(",", F.array_sort(F.collect_set(F.when(is_valid, day)))).alias("dates"),
+    ]
+    merge_with: dict[str, str] = {}
+    counted: Observation | dict[str, Any]
+    observed = conformed
+    if current:
+        # The days to merge with must be known before their old rows are read: one pass over
+        # the input first (small for an incremental run).
+        first = conformed.select("event_time", "reason", "warning").agg(*totals).first()
+        assert first is not None
+        counted = first.asDict()
+        merge_with = {d: current[d] for d in counted["dates"].split(",") if d in current}
+        clock.lap("input pass (touched days)")
+    else:
+        # Nothing to merge with: the input is read once, and counted while it is written.
+        counted = Observation("input")
+        observed = conformed.observe(counted, *totals)
+
+    rows = observed.where(is_valid).select(*CONTRACT_FIELDS, F.lit(1).alias("_read"))
+    if merge_with:
+        held = spark.read.schema(STORED_SCHEMA).parquet(
+            *[spark_path(lake.curated.uri(location)) for location in merge_with.values()]
         )
-        combined = combined.unionByName(existing)
-    # Exact duplicates become one event with the first ingested_at; `_read` counts how often
-    # the event was in this run's input, `_new` is 0 when it was curated already.
-    events = combined.groupBy(*EVENT_KEY).agg(
-        F.min("ingested_at").alias("ingested_at"),
-        F.sum("_read").alias("_read"),
-        F.min("_read").alias("_new"),
-    )
-    # localCheckpoint materialises the merged dates before their old files are replaced: the
-    # write must never read a partition it is overwriting.
-    curated = (
-        with_derived_columns(events, extra=["_read", "_new"])
-        .repartition(F.col("event_date"))
-        .sortWithinPartitions("event_date", *SORT_ORDER)
-        .localCheckpoint(eager=True)
-    )
-    stats = curated.agg(
-        F.count(F.lit(1)).alias("curated_rows"),
-        F.coalesce(F.sum(F.greatest(F.col("_read") - 1, F.lit(0))), F.lit(0)).alias("duplicates"),
-        F.coalesce(F.sum("_new"), F.lit(0)).alias("new_events"),
-    ).first()
-    assert stats is not None
+        rows = rows.unionByName(held.select(*CONTRACT_FIELDS, F.lit(0).alias("_read")))
+    merged = Observation("merged")
     (
-        curated.drop("_read", "_new")
-        .write.mode("overwrite")
+        _merged_days(rows)
+        .observe(
+            merged,
+            F.count(F.lit(1)).alias("curated_rows"),
+            F.sum(F.greatest(F.col("_read") - 1, F.lit(0))).alias("duplicates"),
+            F.sum("_new").alias("new_events"),
+        )
+        .drop("_read", "_new")
+        .write.mode("errorifexists")
         .option("maxRecordsPerFile", MAX_RECORDS_PER_FILE)
         .option("compression", "snappy")
         .partitionBy("event_date")
-        .parquet(curated_path)
+        .parquet(spark_path(lake.curated.uri(f"{RUNS_DIR}/{run_id}")))
     )
-    return {k: int(stats[k]) for k in ("duplicates", "new_events", "curated_rows")}
+    totals_row = counted.get if isinstance(counted, Observation) else counted
+    stats = {k: int(v or 0) for k, v in merged.get.items()}
+    dates = [d for d in str(totals_row["dates"] or "").split(",") if d]
+    clock.lap("merge, sort and write the touched days")
+
+    if int(totals_row["rejected"]):
+        _write_quarantine(conformed.where(~is_valid), lake.quarantine_path)
+        clock.lap("quarantine")
+    # Every day is complete under the run's prefix: switch them (one step per day).
+    written = set(_locations(lake.curated.list(f"{RUNS_DIR}/{run_id}/")))
+    locations = {d: run_location(run_id, d) for d in dates}
+    missing = sorted(location for location in locations.values() if location not in written)
+    if missing:
+        raise RuntimeError(f"curate_events: the run wrote no file for {', '.join(missing)}")
+    if locations:
+        lake.partitions.switch(locations)
+    clock.lap("switch")
+    return CurationCounts(
+        read=int(totals_row["read"]),
+        valid=int(totals_row["valid"]),
+        rejected=int(totals_row["rejected"]),
+        duplicates=stats["duplicates"],
+        warnings=int(totals_row["warnings"]),
+        new_events=stats["new_events"],
+        curated_rows=stats["curated_rows"],
+        event_dates=dates,
+        run_id=run_id,
+    )
+
+
+def _merged_days(rows: DataFrame) -> DataFrame:
+    """The exact-deduplicated events of the touched days, one shuffle, sorted for the write.
+
+    Rows are distributed by day once; the dedupe groups within that distribution (the day is
+    part of every event's key, so no second shuffle), and the sort by day then event is the
+    order the partitioned writer needs: each day becomes one task's file, in the same order on
+    every run. `_read` counts how often the event was in this run's input, `_new` is 0 when it
+    was curated already. The day is a DATE here (its folder name is the same): sorting on a
+    4-byte value beats comparing strings that all start with the same year and month.
+    """
+    events = (
+        rows.withColumn("event_date", F.to_date("event_time"))
+        .repartition("event_date")
+        .groupBy("event_date", *EVENT_KEY)
+        .agg(
+            F.min("ingested_at").alias("ingested_at"),
+            F.sum("_read").alias("_read"),
+            F.min("_read").alias("_new"),
+        )
+    )
+    return with_derived_columns(
+        events, extra=["_read", "_new"], event_date=F.col("event_date")
+    ).sortWithinPartitions("event_date", *EVENT_KEY)
 
 
 def _write_quarantine(rejects: DataFrame, quarantine_path: str) -> None:
-    """Rejected rows with their reasons, one folder per source batch (rewritten on rerun)."""
-    out = (
-        rejects.select("batch", "reason", "record")
-        .repartition(F.col("batch"))
-        .sortWithinPartitions("batch", "record", "reason")
-    )
-    if out.isEmpty():
-        return
+    """Rejected rows with their reasons, one folder per source object: a rerun over an object
+    rewrites its folder, and a run never touches another object's rejects."""
     (
-        out.write.mode("overwrite")
+        rejects.select("batch", "object", "reason", "record")
+        .repartition("batch", "object")
+        .sortWithinPartitions("batch", "object", "record", "reason")
+        .write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic")
         .option("compression", "gzip")
-        .partitionBy("batch")
-        .json(quarantine_path)
+        .partitionBy("batch", "object")
+        .json(spark_path(quarantine_path))
     )
+
+
+def _retire(
+    lake: Lake, ledger: Ledger, current: dict[str, str], run_id: str, curated_keys: list[str]
+) -> None:
+    """Retire the day folders no reader is sent to any more, and forget those that are gone.
+
+    A folder is retired at once when its day now lives in a newer run's folder (this run, or a
+    run that died after switching) or when it predates the run folders (the legacy layout); a
+    folder of a run that died before switching is retired once it is older than any run can
+    last. On S3 the objects are tagged for the curated bucket's lifecycle rule; locally, where
+    no lifecycle runs, a retired folder is deleted LOCAL_RETIRED_TTL after it was retired.
+    """
+    now = datetime.now(UTC)
+    live = set(current.values())
+    by_location = _locations(curated_keys)
+    for location, since in sorted(ledger.retired.items()):
+        if location in live or location not in by_location:
+            del ledger.retired[location]
+        elif isinstance(lake.curated, LocalZone) and (
+            datetime.fromisoformat(since) + LOCAL_RETIRED_TTL <= now
+        ):
+            lake.curated.expire(location)
+            del ledger.retired[location]
+    for location, files in sorted(by_location.items()):
+        if location in live or location in ledger.retired:
+            continue
+        started = _run_started(location)
+        day = location.rsplit("event_date=", 1)[-1]
+        now_at = _run_started(current[day]) if day in current else None
+        replaced = started is None or (now_at is not None and now_at > started)
+        if replaced or (started is not None and started + ORPHAN_AGE <= now):
+            lake.curated.retire(files)
+            ledger.retired[location] = now.isoformat()
+
+
+class _Clock:
+    """Seconds per phase, into `profile` when one is given."""
+
+    def __init__(self, profile: dict[str, float] | None) -> None:
+        self.profile, self.last = profile, time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        if self.profile is not None:
+            self.profile[phase] = round(self.profile.get(phase, 0.0) + now - self.last, 3)
+        self.last = now
 
 
 # Heartbeat ------------------------------------------------------------------------------------
@@ -515,7 +1059,23 @@ def publish_heartbeat(cloudwatch: Any, namespace: str, counts: CurationCounts) -
 
 # Entry point ----------------------------------------------------------------------------------
 REQUIRED_ARGS = ("raw_path", "curated_path", "quarantine_path")
-OPTIONAL_ARGS = ("csv_path", "ingest_from", "metric_namespace")
+OPTIONAL_ARGS = (
+    "csv_path",
+    "ingest_from",
+    "full",
+    "catalog_database",
+    "catalog_table",
+    "retired_tag",
+    "metric_namespace",
+)
+
+
+def parse_tag(text: str) -> dict[str, str]:
+    """`key=value` as an S3 tag (`{"Key": ..., "Value": ...}`)."""
+    key, sep, value = text.partition("=")
+    if not (sep and key and value):
+        raise ValueError(f"--retired_tag must be key=value, got {text!r}")
+    return {"Key": key, "Value": value}
 
 
 def parse_args(argv: Sequence[str]) -> dict[str, str | None]:
@@ -532,6 +1092,8 @@ def parse_args(argv: Sequence[str]) -> dict[str, str | None]:
     missing = [n for n in REQUIRED_ARGS if not values[n]]
     if missing:
         raise SystemExit("curate_events: missing " + ", ".join("--" + n for n in missing))
+    if bool(values["catalog_database"]) != bool(values["catalog_table"]):
+        raise SystemExit("curate_events: --catalog_database and --catalog_table go together")
     return values
 
 
@@ -554,6 +1116,16 @@ def main(argv: Sequence[str] | None = None) -> CurationCounts:
         if "--JOB_NAME" in argv:
             job = Job(glue_context)
             job.init(getResolvedOptions(["", *argv], ["JOB_NAME"])["JOB_NAME"], {})
+    aws: dict[str, Any] = {}
+    if str(args["curated_path"]).startswith("s3://") or args["catalog_database"]:
+        import boto3  # on Glue; imported late so a local run needs no AWS
+
+        aws = {"s3": boto3.client("s3"), "glue": boto3.client("glue")}
+    catalog = (
+        (str(args["catalog_database"]), str(args["catalog_table"]))
+        if args["catalog_database"]
+        else None
+    )
     counts = curate(
         spark,
         raw_path=str(args["raw_path"]),
@@ -561,11 +1133,15 @@ def main(argv: Sequence[str] | None = None) -> CurationCounts:
         quarantine_path=str(args["quarantine_path"]),
         csv_path=args["csv_path"],
         ingest_from=args["ingest_from"],
+        full=str(args["full"]).lower() == "true",
+        catalog=catalog,
+        retired_tag=args["retired_tag"],
+        **aws,
     )
     if job is not None:
         job.commit()
     if args["metric_namespace"]:
-        import boto3  # on Glue; imported late so a local run needs no AWS
+        import boto3
 
         publish_heartbeat(boto3.client("cloudwatch"), args["metric_namespace"], counts)
     return counts

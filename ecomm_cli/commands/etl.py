@@ -39,8 +39,19 @@ def run(
     ] = None,
     ingest_from: Annotated[
         str | None,
-        typer.Option("--ingest-from", help="Read only raw partitions from this ingest date on."),
+        typer.Option(
+            "--ingest-from",
+            help="Backfill: read every raw object from this ingest date on, curated or not.",
+        ),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Rebuild: read every raw object, curated or not (default: only the objects no "
+            "successful run has curated).",
+        ),
+    ] = False,
     job_name: Annotated[
         str | None,
         typer.Option("--job-name", envvar="ECOMM_GLUE_JOB", help="Glue job name (AWS runs)."),
@@ -53,22 +64,28 @@ def run(
     if local is None:
         local = settings.env == "local"
     if local:
-        _run_local(settings, csv, ingest_from, output)
+        _run_local(settings, csv, ingest_from, output, full=full)
     else:
-        _run_glue(settings, job_name, ingest_from, output)
+        _run_glue(settings, job_name, ingest_from, output, full=full)
 
 
 def _run_local(
-    settings: Settings, csv: Path | None, ingest_from: str | None, output: OutputFormat
+    settings: Settings,
+    csv: Path | None,
+    ingest_from: str | None,
+    output: OutputFormat,
+    *,
+    full: bool = False,
 ) -> None:
     from ecomm_cli.etl.local_runner import curate_local_lake
 
-    counts = curate_local_lake(settings, csv_path=csv, ingest_from=ingest_from)
+    counts = curate_local_lake(settings, csv_path=csv, ingest_from=ingest_from, full=full)
     render(Record("etl run (local Spark)", counts), output)
     if not counts["read"]:
         err_console.print(
-            f"nothing to curate: no raw events under {settings.lake_dir / 'raw'}"
-            " (run `ecomm local deliver`, or pass --csv FILE)",
+            f"nothing to curate: no raw object under {settings.lake_dir / 'raw'} that a"
+            " successful run has not curated (run `ecomm local deliver`, pass --csv FILE, or"
+            " --full to rebuild)",
             style="yellow",
             highlight=False,
         )
@@ -82,12 +99,19 @@ def _run_local(
 
 
 def _run_glue(
-    settings: Settings, job_name: str | None, ingest_from: str | None, output: OutputFormat
+    settings: Settings,
+    job_name: str | None,
+    ingest_from: str | None,
+    output: OutputFormat,
+    *,
+    full: bool = False,
 ) -> None:
     from ecomm_cli.aws_clients import client
     from ecomm_cli.etl.glue_runner import run_glue_job
 
     arguments = {"--ingest_from": ingest_from} if ingest_from else {}
+    if full:
+        arguments["--full"] = "true"
     name = job_name
     if not name:
         settings, outputs = resolve(settings, require=["glue_job_name"])

@@ -3,7 +3,8 @@
 -- Brands with at least min_views views, ranked by lowest view-to-purchase conversion
 -- (purchase events / view events), then by most views and by name; the top N of them, with
 -- their cart rate (cart events / view events) and revenue (sum of purchase prices). Events
--- without a brand are left out: there is no brand to push.
+-- without a brand are left out: there is no brand to push. Event-level: sessionless events
+-- (user_session NULL) count like any other.
 -- parameters: from_date, to_date, min_views, top_n
 --   from_date, to_date: inclusive 'YYYY-MM-DD' bounds on event_date (UTC)
 --   min_views: minimum number of views for a brand to be ranked

@@ -5,6 +5,10 @@
 -- value left in those carts (sum of the prices of their cart events), and the same at user
 -- level. One row per day with a cart or a purchase in the window, plus one row 'all' over the
 -- whole period, where a user who carted on one day and bought on another has not abandoned.
+-- Sessionless events (user_session NULL): the user-level figures (users_with_cart,
+-- abandoned_users) count them; the session-level ones (sessions_with_cart, abandoned_sessions,
+-- abandoned_cart_value) leave them out explicitly, as grouping by a NULL session would lump
+-- every such event into one "session".
 -- parameters: from_date, to_date, hour_from, hour_to
 --   from_date, to_date: inclusive 'YYYY-MM-DD' bounds on event_date (UTC)
 --   hour_from, hour_to: inclusive hour-of-day window, 0-23, hour_from <= hour_to
@@ -27,6 +31,7 @@ day_sessions AS (
         count_if(event_type = 'purchase') > 0 AS purchased,
         SUM(CASE WHEN event_type = 'cart' THEN price END) AS cart_value
     FROM in_window
+    WHERE user_session IS NOT NULL
     GROUP BY event_date, user_session
 ),
 day_users AS (

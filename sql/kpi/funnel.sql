@@ -4,6 +4,7 @@
 -- cart), purchased (a view, a cart and a purchase), each step counting only sessions that also
 -- reached the previous ones (presence in the session, not order within it), and the
 -- conversion rates between steps. Plus one row 'all' over the whole period.
+-- Session-level throughout: sessionless events (user_session NULL) are left out explicitly.
 -- parameters: from_date, to_date
 --   from_date, to_date: inclusive 'YYYY-MM-DD' bounds on event_date (UTC)
 -- columns: event_date, sessions, viewed_sessions, carted_sessions, purchased_sessions, view_to_cart_rate, cart_to_purchase_rate, view_to_purchase_rate
@@ -16,6 +17,7 @@ WITH day_sessions AS (
         count_if(event_type = 'purchase') > 0 AS purchased
     FROM events
     WHERE event_date BETWEEN ? AND ?
+      AND user_session IS NOT NULL
     GROUP BY event_date, user_session
 ),
 -- The whole period rolls up the (day, session) rows: a session across midnight is one session.

@@ -4,6 +4,9 @@
 -- of a 49-item cart emits 49 purchase events in one session). Revenue is the sum of purchase
 -- prices; average order value is revenue / orders. Days with events but no purchase show 0.
 -- Plus one row 'all' over the whole period.
+-- Sessionless purchases (user_session NULL): purchased_items, buyers and revenue are
+-- event- and user-level and count them; orders is session-level and leaves them out
+-- explicitly, and average_order_value is the revenue of those orders / orders.
 -- parameters: from_date, to_date, from_date, to_date
 --   from_date, to_date: inclusive 'YYYY-MM-DD' bounds on event_date (UTC), bound for both the
 --   list of days and the purchases
@@ -24,10 +27,11 @@ purchases AS (
 totals AS (
     SELECT
         COALESCE(d.event_date, 'all') AS period,
-        COUNT(DISTINCT p.user_session) AS orders,
+        COUNT(DISTINCT CASE WHEN p.user_session IS NOT NULL THEN p.user_session END) AS orders,
         COUNT(p.event_date) AS purchased_items,
         COUNT(DISTINCT p.user_id) AS buyers,
-        COALESCE(SUM(p.price), 0) AS revenue
+        COALESCE(SUM(p.price), 0) AS revenue,
+        SUM(CASE WHEN p.user_session IS NOT NULL THEN p.price END) AS order_revenue
     FROM days AS d
     LEFT JOIN purchases AS p ON p.event_date = d.event_date
     GROUP BY GROUPING SETS ((d.event_date), ())
@@ -39,6 +43,6 @@ SELECT
     purchased_items,
     buyers,
     revenue,
-    ROUND(CAST(revenue AS DOUBLE) / NULLIF(orders, 0), 2) AS average_order_value
+    ROUND(CAST(order_revenue AS DOUBLE) / NULLIF(orders, 0), 2) AS average_order_value
 FROM totals
 ORDER BY event_date

@@ -3,7 +3,8 @@
 -- For each hour of day (0-23, UTC) and each ISO weekday (1 = Monday ... 7 = Sunday), the top N
 -- top-level categories (first segment of category_code) ranked by views, then carts,
 -- purchases, revenue and name. Events without a category_code are ranked as '(none)', not
--- dropped. Revenue is the sum of purchase prices.
+-- dropped. Revenue is the sum of purchase prices. Event-level: sessionless events
+-- (user_session NULL) count like any other.
 -- parameters: from_date, to_date, top_n
 --   from_date, to_date: inclusive 'YYYY-MM-DD' bounds on event_date (UTC)
 --   top_n: how many categories per hour and per weekday

@@ -14,15 +14,17 @@ import pytest
 
 from ecomm_cli.etl.local_runner import LakePaths, run_local_job
 from ecomm_cli.kpi.engines import Engine
+from ecomm_cli.kpi.local_engine import PARTITIONS_RECORD, current_files
 from ecomm_cli.kpi.parameters import KpiParameters
 from ecomm_cli.kpi.runner import run_kpis
 from ecomm_cli.kpi.transpile import EVENTS_COLUMNS
-from ecomm_cli.settings import PROJECT_ROOT, Settings
+from ecomm_cli.settings import Settings
+from tests.conftest import rees46_file  # absent: a skip, or a failure in CI
 
 pytestmark = pytest.mark.spark
 
 # Reference figures of ../shared/data/rees46/README.md (computed there with the csv module).
-REFERENCE = {
+REFERENCE: dict[str, dict[str, Any]] = {
     "multicategory-2019-10-01-head.csv": {
         "read": 17_435,  # 17,434 valid rows and a truncated last line
         "rejected": 1,
@@ -48,14 +50,6 @@ REFERENCE = {
         "sessions_cart_no_purchase": 912,
     },
 }
-
-
-def rees46_file(name: str) -> Path:
-    """A real sample from ../shared/data/rees46/, or a skip saying why it is missing."""
-    path = PROJECT_ROOT.parent / "shared" / "data" / "rees46" / name
-    if not path.is_file():
-        pytest.skip(f"REES46 sample {path} not present (fresh clone outside the workspace)")
-    return path
 
 
 def write_raw(lake: Path, ingest_date: str, hour: str, lines: list[str], part: str = "a") -> None:
@@ -84,23 +78,34 @@ def event(**changes: Any) -> str:
     return json.dumps({k: v for k, v in base.items() if v is not ...})
 
 
+def current_days(folder: Path) -> dict[str, Path]:
+    """Each day's current folder, as the job's partition record names it."""
+    record = json.loads((folder / PARTITIONS_RECORD).read_text(encoding="utf-8"))
+    return {day: folder / p["location"] for day, p in record["partitions"].items()}
+
+
 def content_digest(folder: Path) -> dict[str, str]:
-    """sha256 of each partition's data files, by partition (file names hold random ids)."""
+    """sha256 of each current day's data files, by day (file names hold random ids)."""
     digests: dict[str, str] = {}
-    for partition in sorted(p for p in folder.iterdir() if p.is_dir()):
+    for day, partition in sorted(current_days(folder).items()):
         h = hashlib.sha256()
         for data in sorted(partition.glob("part-*")):
             h.update(data.read_bytes())
-        digests[partition.name] = h.hexdigest()
+        digests[day] = h.hexdigest()
     return digests
 
 
+def parquet_list(lake: Path) -> str:
+    """The current files as a DuckDB list literal (what the KPI engine reads)."""
+    files = current_files(LakePaths.of(lake).curated)
+    return "[" + ", ".join(f"'{f}'" for f in files) + "]"
+
+
 def curated_rows(lake: Path, where: str = "true") -> list[tuple[Any, ...]]:
-    pattern = LakePaths.of(lake).curated / "event_date=*" / "*.parquet"
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     return con.execute(
-        f"SELECT * FROM read_parquet('{pattern}', hive_partitioning = true, "
+        f"SELECT * FROM read_parquet({parquet_list(lake)}, hive_partitioning = true, "
         f"hive_types = {{'event_date': 'VARCHAR'}}) WHERE {where} "
         "ORDER BY event_time, user_id, event_type"
     ).fetchall()
@@ -108,9 +113,10 @@ def curated_rows(lake: Path, where: str = "true") -> list[tuple[Any, ...]]:
 
 def quarantine(lake: Path) -> list[dict[str, Any]]:
     rows = []
-    for path in sorted(LakePaths.of(lake).quarantine.glob("batch=*/*.json.gz")):
+    # batch=<source>/object=<object>/part-*.json.gz
+    for path in sorted(LakePaths.of(lake).quarantine.glob("batch=*/object=*/*.json.gz")):
         with gzip.open(path, "rt", encoding="utf-8") as lines:
-            rows += [{**json.loads(line), "batch": path.parent.name} for line in lines]
+            rows += [{**json.loads(line), "batch": path.parent.parent.name} for line in lines]
     return rows
 
 
@@ -220,14 +226,14 @@ def test_contract_rejects_warnings_dedupe_and_derived_columns(spark: Any, tmp_pa
             event(user_id=...),  # missing
             event(price=1.234),
             event(price=-1),
-            event(user_session="  "),
+            event(user_session="  "),  # no session: kept, stored as null
             event(category_id=99999999999999999999),  # does not fit in 64 bits
             '{"event_time": "2019-10-06T10:15:00Z", "event_type": ',  # truncated JSON
         ],
     )
     counts = run_local_job(lake, spark=spark)
-    assert (counts.read, counts.valid, counts.rejected) == (16, 5, 11)
-    assert (counts.duplicates, counts.warnings, counts.curated_rows) == (1, 1, 4)
+    assert (counts.read, counts.valid, counts.rejected) == (16, 6, 10)
+    assert (counts.duplicates, counts.warnings, counts.curated_rows) == (1, 1, 5)
     assert counts.event_dates == ["2019-10-06"]
 
     reasons = sorted(r["reason"] for r in quarantine(lake))
@@ -241,7 +247,6 @@ def test_contract_rejects_warnings_dedupe_and_derived_columns(spark: Any, tmp_pa
             "user_id: missing",
             "price: more than two decimals",
             "price: not a non-negative number",
-            "user_session: missing",
             "category_id: out of range",
             "malformed JSON line",
         ]
@@ -250,6 +255,7 @@ def test_contract_rejects_warnings_dedupe_and_derived_columns(spark: Any, tmp_pa
 
     rows = curated_rows(lake)
     columns = list(EVENTS_COLUMNS)
+    assert sum(r[columns.index("user_session")] is None for r in rows) == 1
     by_type = {r[1]: dict(zip(columns, r, strict=True)) for r in rows if r[4] is not None}
     view = by_type["view"]
     assert view["category_id"] == 2053013552326770905  # all 19 digits, exactly
@@ -268,11 +274,14 @@ def test_contract_rejects_warnings_dedupe_and_derived_columns(spark: Any, tmp_pa
     assert scientific["category_code"] is None and scientific["top_category"] is None
 
     # The Parquet schema is the one the KPI SQL is typed against (and the Glue table declares).
-    pattern = LakePaths.of(lake).curated / "event_date=*" / "*.parquet"
-    described = duckdb.sql(
-        f"DESCRIBE SELECT * FROM read_parquet('{pattern}', hive_partitioning = true, "
-        "hive_types = {'event_date': 'VARCHAR'})"
-    ).fetchall()
+    described = (
+        duckdb.connect()
+        .execute(
+            f"DESCRIBE SELECT * FROM read_parquet({parquet_list(lake)}, hive_partitioning = true, "
+            "hive_types = {'event_date': 'VARCHAR'})"
+        )
+        .fetchall()
+    )
     types = {name: kind.replace(" WITH TIME ZONE", "") for name, kind, *_ in described}
     expected = {
         c: t.replace("INT", "INTEGER") if t == "INT" else t for c, t in EVENTS_COLUMNS.items()
@@ -295,8 +304,8 @@ def test_rerun_changes_nothing_and_late_data_rebuilds_the_whole_day(
     curated = LakePaths.of(lake).curated
     before = content_digest(curated)
 
-    again = run_local_job(lake, spark=spark)
-    assert (again.new_events, again.curated_rows) == (0, 10)
+    again = run_local_job(lake, spark=spark)  # the object is in the ledger: nothing to read
+    assert (again.raw_objects, again.read, again.curated_rows) == (0, 0, 0)
     assert content_digest(curated) == before  # byte-identical content, no duplicates
 
     # Events of 2019-10-01 arrive late, in the next day's raw partition, with new ones.
@@ -316,11 +325,12 @@ def test_rerun_changes_nothing_and_late_data_rebuilds_the_whole_day(
     rebuilt = content_digest(curated)
     assert run_local_job(lake, spark=spark).new_events == 0  # a full rerun over both
     assert content_digest(curated) == rebuilt
-    assert [p.name for p in sorted(curated.iterdir()) if p.is_dir()] == [
-        "event_date=2019-10-01",
-        "event_date=2019-10-02",
-    ]
-    assert all(len(list(p.glob("part-*"))) == 1 for p in curated.iterdir() if p.is_dir())
+    days = current_days(curated)
+    assert sorted(days) == ["2019-10-01", "2019-10-02"]
+    assert all(len(list(p.glob("part-*"))) == 1 for p in days.values())
+    # A rebuild from every raw object (--full) gives the same bytes again.
+    assert run_local_job(lake, full=True, spark=spark).new_events == 0
+    assert content_digest(curated) == rebuilt
 
 
 def test_etl_and_kpi_commands_on_the_local_lake(

@@ -45,7 +45,7 @@ class Event:
     brand: str | None
     price: Decimal
     user_id: int
-    session: str
+    session: str | None  # None: an event without a session (the full public exports have some)
 
     @property
     def date(self) -> str:
@@ -64,8 +64,14 @@ class Event:
         return self.category_code.split(".")[0] if self.category_code else None
 
 
+# Users whose events carry no session: user-level figures count them, session-level ones
+# must leave them out (a GROUP BY user_session would make them one "session").
+SESSIONLESS_USERS = (1003, 1004, 1005)
+
+
 def generate_events(seed: int = 7) -> list[Event]:
-    """Users with sessions over four days (some crossing midnight), all event types."""
+    """Users with sessions over four days (some crossing midnight), all event types; three
+    users without any session."""
     rng = random.Random(seed)
     start = datetime(2019, 10, 1, tzinfo=UTC)
     events: list[Event] = []
@@ -89,7 +95,7 @@ def generate_events(seed: int = 7) -> list[Event]:
                         brand=rng.choice(BRANDS),
                         price=Decimal(rng.randint(50, 90_000)) / 100,
                         user_id=1000 + user,
-                        session=session,
+                        session=None if 1000 + user in SESSIONLESS_USERS else session,
                     )
                 )
                 moment += timedelta(minutes=rng.randint(0, 20))
@@ -160,7 +166,7 @@ def ref_unique_visitors(events: list[Event], p: KpiParameters) -> list[dict[str,
         {
             "event_date": period,
             "unique_visitors": len({e.user_id for e in sel}),
-            "sessions": len({e.session for e in sel}),
+            "sessions": len({e.session for e in sel if e.session is not None}),
         }
         for period, sel in _periods(rows)
     ]
@@ -176,9 +182,10 @@ def ref_cart_abandonment(events: list[Event], p: KpiParameters) -> list[dict[str
     ]
     out = []
     for period, sel in _periods(rows):
-        sessions = _flags(sel, lambda e: e.session)
-        cart_value: dict[str, Decimal] = defaultdict(Decimal)
-        for e in sel:
+        in_session = [e for e in sel if e.session is not None]
+        sessions = _flags(in_session, lambda e: e.session)
+        cart_value: dict[str | None, Decimal] = defaultdict(Decimal)
+        for e in in_session:
             if e.type == "cart":
                 cart_value[e.session] += e.price
         carted = [s for s, t in sessions.items() if "cart" in t]
@@ -205,7 +212,7 @@ def ref_funnel(events: list[Event], p: KpiParameters) -> list[dict[str, Any]]:
     rows = [e for e in events if p.from_date <= e.date <= p.to_date]
     out = []
     for period, sel in _periods(rows):
-        sessions = _flags(sel, lambda e: e.session)
+        sessions = _flags([e for e in sel if e.session is not None], lambda e: e.session)
         viewed = [t for t in sessions.values() if "view" in t]
         carted = [t for t in viewed if "cart" in t]
         bought = [t for t in carted if "purchase" in t]
@@ -229,8 +236,9 @@ def ref_revenue(events: list[Event], p: KpiParameters) -> list[dict[str, Any]]:
     out = []
     for period, sel in _periods(rows):
         purchases = [e for e in sel if e.type == "purchase"]
-        orders = len({e.session for e in purchases})
+        orders = len({e.session for e in purchases if e.session is not None})
         revenue = sum((e.price for e in purchases), Decimal(0))
+        order_revenue = sum((e.price for e in purchases if e.session is not None), Decimal(0))
         out.append(
             {
                 "event_date": period,
@@ -238,7 +246,7 @@ def ref_revenue(events: list[Event], p: KpiParameters) -> list[dict[str, Any]]:
                 "purchased_items": len(purchases),
                 "buyers": len({e.user_id for e in purchases}),
                 "revenue": revenue,
-                "average_order_value": float(revenue) / orders if orders else None,
+                "average_order_value": float(order_revenue) / orders if orders else None,
             }
         )
     return out
@@ -335,13 +343,20 @@ def test_the_generated_data_exercises_the_edge_cases(generated: tuple[list[Event
     assert len({e.date for e in events}) >= 4
     assert any(e.category_code is None for e in events)
     assert any(e.brand is None for e in events)
-    by_session: dict[str, set[str]] = defaultdict(set)
+    by_session: dict[str | None, set[str]] = defaultdict(set)
     by_user: dict[int, set[str]] = defaultdict(set)
+    sessionless: dict[str, set[int]] = defaultdict(set)
     for e in events:
+        if e.session is None:
+            sessionless[e.date].add(e.user_id)
         by_session[e.session].add(e.date)
         by_user[e.user_id].add(e.date)
     assert any(len(days) > 1 for days in by_session.values()), "a session across midnight"
     assert any(len(days) > 1 for days in by_user.values()), "a user on several days"
+    assert any(len(users) >= 2 for users in sessionless.values()), "2 sessionless users a day"
+    bought = {e.user_id for e in events if e.type == "purchase" and e.session is None}
+    carted = {e.user_id for e in events if e.type == "cart" and e.session is None}
+    assert bought and carted, "sessionless buyers and carts"
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))

@@ -9,6 +9,15 @@ locals {
 
   database_name = replace(var.name_prefix, "-", "_")
   job_name      = "${var.name_prefix}-curate-events"
+  events_table  = "events"
+
+  # The job switches the curated table's partitions itself (glue:GetPartitions and the batch
+  # create/update calls), and IAM checks each catalog call against all three ARNs.
+  catalog_arns = [
+    "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog",
+    "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${local.database_name}",
+    "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${local.database_name}/${local.events_table}",
+  ]
 
   raw_bucket_arn        = "arn:${local.partition}:s3:::${var.raw_bucket_name}"
   curated_bucket_arn    = "arn:${local.partition}:s3:::${var.curated_bucket_name}"
@@ -54,7 +63,7 @@ locals {
     { name = "brand", type = "string", comment = "" },
     { name = "price", type = "decimal(12,2)", comment = "at most two decimals" },
     { name = "user_id", type = "bigint", comment = "" },
-    { name = "user_session", type = "string", comment = "" },
+    { name = "user_session", type = "string", comment = "null when the event has no session" },
   ]
 
   raw_columns = concat(
@@ -140,23 +149,19 @@ resource "aws_glue_catalog_table" "raw_events" {
   }
 }
 
+# Catalog partitions, not projection: each run writes a day's new files under a prefix of its
+# own (runs/<run id>/event_date=D/) and then points the day's partition there in one update,
+# so a query reads a complete day, old or new. Projection can only compute a fixed template.
 resource "aws_glue_catalog_table" "events" {
-  name          = "events"
+  name          = local.events_table
   database_name = aws_glue_catalog_database.this.name
-  description   = "Curated events: typed, deduplicated, Parquet, partitioned by event_date."
+  description   = "Curated events: typed, deduplicated, Parquet, partitioned by event_date; the Glue job creates and switches the partitions."
   table_type    = "EXTERNAL_TABLE"
 
   parameters = {
-    "classification"                      = "parquet"
-    "EXTERNAL"                            = "TRUE"
-    "parquet.compression"                 = "SNAPPY"
-    "projection.enabled"                  = "true"
-    "projection.event_date.type"          = "date"
-    "projection.event_date.format"        = "yyyy-MM-dd"
-    "projection.event_date.range"         = "${var.projection_start_date},NOW"
-    "projection.event_date.interval"      = "1"
-    "projection.event_date.interval.unit" = "DAYS"
-    "storage.location.template"           = "${local.curated_location}event_date=$${event_date}/"
+    "classification"      = "parquet"
+    "EXTERNAL"            = "TRUE"
+    "parquet.compression" = "SNAPPY"
   }
 
   partition_keys {
@@ -271,6 +276,25 @@ data "aws_iam_policy_document" "glue_job" {
     resources = local.zone_event_keys
   }
 
+  # Day folders no reader is sent to any more get the retired tag; the lake's lifecycle rule
+  # on the curated bucket expires objects with it.
+  statement {
+    sid       = "RetireCuratedRuns"
+    actions   = ["s3:PutObjectTagging"]
+    resources = ["${local.curated_bucket_arn}/events/*"]
+  }
+
+  statement {
+    sid = "SwitchCuratedPartitions"
+    actions = [
+      "glue:BatchCreatePartition",
+      "glue:BatchUpdatePartition",
+      "glue:GetPartitions",
+      "glue:GetTable",
+    ]
+    resources = local.catalog_arns
+  }
+
   statement {
     sid       = "ReadScript"
     actions   = ["s3:GetObject"]
@@ -343,17 +367,22 @@ resource "aws_glue_job" "this" {
     "--custom-logGroup-prefix" = local.log_group_prefix
     # The end of a successful run publishes CurationSucceeded here (the heartbeat alarm).
     "--metric_namespace" = var.metric_namespace
-    # Incremental runs come from the script's own merge per event_date (and --ingest_from), not
-    # from bookmarks, so a rerun is always a full, idempotent rebuild of the dates it touches.
+    # A run with no other argument (the scheduled trigger's) reads the raw objects no
+    # successful run has curated (the job's ledger under events/_state/), not bookmarks: they
+    # do not run locally, and the job merges each touched day with what it holds itself.
     "--job-bookmark-option" = "job-bookmark-disable"
     "--TempDir"             = local.temp_location
     "--raw_path"            = local.raw_location
     "--curated_path"        = local.curated_location
     "--quarantine_path"     = local.quarantine_location
+    "--catalog_database"    = local.database_name
+    "--catalog_table"       = local.events_table
+    "--retired_tag"         = "${var.retired_object_tag.key}=${var.retired_object_tag.value}"
   }
 
   execution_property {
-    # Two overlapping runs would race on the same event_date partitions.
+    # Two overlapping runs would race on the same event_date partitions and the ledger; a
+    # trigger that fires during a run fails at once, and the next one reads what it missed.
     max_concurrent_runs = 1
   }
 
@@ -391,7 +420,6 @@ resource "aws_glue_data_quality_ruleset" "this" {
       ColumnValues "event_type" in ["view", "cart", "remove_from_cart", "purchase"],
       IsComplete "product_id",
       IsComplete "user_id",
-      IsComplete "user_session",
       IsComplete "price",
       ColumnValues "price" >= 0,
       ColumnValues "event_hour" >= 0,

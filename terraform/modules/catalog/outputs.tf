@@ -9,7 +9,7 @@ output "raw_table_name" {
 }
 
 output "events_table_name" {
-  description = "Name of the curated events table (Parquet, partition projection on event_date)."
+  description = "Name of the curated events table (Parquet, event_date partitions created and switched by the Glue job)."
   value       = aws_glue_catalog_table.events.name
 }
 

@@ -70,7 +70,7 @@ variable "raw_events_prefix" {
 }
 
 variable "projection_start_date" {
-  description = "First date (yyyy-MM-dd) the tables' date partition projection covers; the REES46 data starts in 2019-10."
+  description = "First date (yyyy-MM-dd) the raw_events table's ingest_date projection covers; the REES46 data starts in 2019-10."
   type        = string
   default     = "2019-10-01"
 
@@ -177,5 +177,22 @@ variable "log_retention_days" {
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  }
+}
+
+variable "retired_object_tag" {
+  description = "S3 object tag the job puts on curated day folders no reader is sent to any more; the lake module's lifecycle rule expires objects with it (its curated_retired_tag output)."
+  type = object({
+    key   = string
+    value = string
+  })
+  default = {
+    key   = "ecomm-lifecycle"
+    value = "superseded"
+  }
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.:/+-]{1,128}$", var.retired_object_tag.key)) && can(regex("^[A-Za-z0-9_.:/+-]{1,256}$", var.retired_object_tag.value))
+    error_message = "retired_object_tag must be a key of 1-128 and a value of 1-256 characters from letters, digits and _.:/+-."
   }
 }

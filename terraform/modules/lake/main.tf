@@ -232,6 +232,7 @@ resource "aws_s3_bucket_policy" "this" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  # checkov:skip=CKV_AWS_300:The zone-retention rule aborts incomplete uploads after 7 days for every object; S3 refuses AbortIncompleteMultipartUpload in the tag-filtered retired-runs rule, which checkov flags.
   for_each = local.buckets
 
   bucket = aws_s3_bucket.this[each.key].id
@@ -263,6 +264,28 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 
     abort_incomplete_multipart_upload {
       days_after_initiation = 7
+    }
+  }
+
+  # The Glue job writes each day's new files under a folder of its own run, switches the day's
+  # catalog partition there, and tags the files of the folder no reader is sent to any more:
+  # only those expire. S3 counts the days from the object's creation, not from the tagging.
+  dynamic "rule" {
+    for_each = each.key == "curated" ? [var.curated_retired_tag] : []
+    content {
+      id     = "retired-curated-runs"
+      status = "Enabled"
+
+      filter {
+        tag {
+          key   = rule.value.key
+          value = rule.value.value
+        }
+      }
+
+      expiration {
+        days = var.curated_retired_expiration_days
+      }
     }
   }
 

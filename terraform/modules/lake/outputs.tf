@@ -62,3 +62,8 @@ output "artifacts_bucket_arn" {
   description = "ARN of the artifacts bucket."
   value       = aws_s3_bucket.this["artifacts"].arn
 }
+
+output "curated_retired_tag" {
+  description = "The S3 object tag whose curated objects expire (pass it to the catalog module's retired_object_tag)."
+  value       = var.curated_retired_tag
+}

@@ -86,3 +86,31 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "curated_retired_tag" {
+  description = "S3 object tag the Glue job puts on curated files no reader is sent to any more (a day rewritten under a newer run's folder); objects with it expire. The catalog module's retired_object_tag must be the same."
+  type = object({
+    key   = string
+    value = string
+  })
+  default = {
+    key   = "ecomm-lifecycle"
+    value = "superseded"
+  }
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.:/+-]{1,128}$", var.curated_retired_tag.key)) && can(regex("^[A-Za-z0-9_.:/+-]{1,256}$", var.curated_retired_tag.value))
+    error_message = "curated_retired_tag must be a key of 1-128 and a value of 1-256 characters from letters, digits and _.:/+-."
+  }
+}
+
+variable "curated_retired_expiration_days" {
+  description = "Days after its creation that a curated object tagged as retired expires (S3 counts from creation: an old file tagged today goes at the next lifecycle pass, so keep this above the longest query)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.curated_retired_expiration_days >= 1 && var.curated_retired_expiration_days <= 365 && floor(var.curated_retired_expiration_days) == var.curated_retired_expiration_days
+    error_message = "curated_retired_expiration_days must be a whole number between 1 and 365."
+  }
+}

@@ -36,9 +36,42 @@ run "catalog_tables_and_job" {
     error_message = "raw_events must read JSON lines."
   }
 
+  # The job points each day's partition at its run's folder: no projection on events.
   assert {
-    condition     = aws_glue_catalog_table.events.parameters["storage.location.template"] == "s3://ecomm-test-curated-123456789012/events/event_date=$${event_date}/"
-    error_message = "events must project event_date under the curated bucket's events/ prefix."
+    condition     = !contains(keys(aws_glue_catalog_table.events.parameters), "projection.enabled") && aws_glue_catalog_table.events.storage_descriptor[0].location == "s3://ecomm-test-curated-123456789012/events/" && one(aws_glue_catalog_table.events.partition_keys).name == "event_date"
+    error_message = "events must be partitioned by event_date under the curated bucket's events/ prefix, without projection."
+  }
+
+  assert {
+    condition = (
+      aws_glue_job.this.default_arguments["--catalog_database"] == "ecomm_test"
+      && aws_glue_job.this.default_arguments["--catalog_table"] == "events"
+      && aws_glue_job.this.default_arguments["--retired_tag"] == "ecomm-lifecycle=superseded"
+      && aws_glue_job.this.execution_property[0].max_concurrent_runs == 1
+    )
+    error_message = "The job must be told the table whose partitions it switches and the retired tag, and run one at a time."
+  }
+
+  assert {
+    condition = (
+      toset(one([for s in data.aws_iam_policy_document.glue_job.statement : s.actions if s.sid == "SwitchCuratedPartitions"])) == toset(["glue:BatchCreatePartition", "glue:BatchUpdatePartition", "glue:GetPartitions", "glue:GetTable"])
+      && toset(one([for s in data.aws_iam_policy_document.glue_job.statement : s.resources if s.sid == "SwitchCuratedPartitions"])) == toset([
+        "arn:aws:glue:eu-west-1:123456789012:catalog",
+        "arn:aws:glue:eu-west-1:123456789012:database/ecomm_test",
+        "arn:aws:glue:eu-west-1:123456789012:table/ecomm_test/events",
+      ])
+    )
+    error_message = "The Glue role must switch partitions of the events table only (catalog, database and table ARNs)."
+  }
+
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.glue_job.statement : s.resources if s.sid == "RetireCuratedRuns"]) == toset(["arn:aws:s3:::ecomm-test-curated-123456789012/events/*"])
+    error_message = "The Glue role may tag curated events objects only."
+  }
+
+  assert {
+    condition     = !strcontains(aws_glue_data_quality_ruleset.this[0].ruleset, "IsComplete \"user_session\"")
+    error_message = "user_session is nullable (events without a session are kept)."
   }
 
   assert {
@@ -293,4 +326,12 @@ run "rejects_rate_schedule" {
     schedule = "rate(1 hour)"
   }
   expect_failures = [var.schedule]
+}
+
+run "rejects_bad_retired_tag" {
+  command = plan
+  variables {
+    retired_object_tag = { key = "", value = "superseded" }
+  }
+  expect_failures = [var.retired_object_tag]
 }

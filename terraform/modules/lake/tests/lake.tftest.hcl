@@ -60,9 +60,28 @@ run "plans_five_hardened_buckets" {
   }
 
   assert {
-    condition     = length(one(aws_s3_bucket_lifecycle_configuration.this["curated"].rule).expiration) == 0
-    error_message = "Curated data must never expire."
+    condition     = length([for r in aws_s3_bucket_lifecycle_configuration.this["curated"].rule : r if r.id == "zone-retention"][0].expiration) == 0
+    error_message = "Curated data must never expire (only the files a newer run replaced)."
   }
+
+  assert {
+    condition = (
+      length([for r in aws_s3_bucket_lifecycle_configuration.this["curated"].rule : r if r.id == "retired-curated-runs"]) == 1
+      && [for r in aws_s3_bucket_lifecycle_configuration.this["curated"].rule : r if r.id == "retired-curated-runs"][0].filter[0].tag[0].key == "ecomm-lifecycle"
+      && [for r in aws_s3_bucket_lifecycle_configuration.this["curated"].rule : r if r.id == "retired-curated-runs"][0].filter[0].tag[0].value == "superseded"
+      && [for r in aws_s3_bucket_lifecycle_configuration.this["curated"].rule : r if r.id == "retired-curated-runs"][0].expiration[0].days == 2
+      && alltrue([for k, c in aws_s3_bucket_lifecycle_configuration.this : length(c.rule) == 1 if k != "curated"])
+    )
+    error_message = "Only the curated bucket expires objects with the retired tag, 2 days after their creation by default."
+  }
+}
+
+run "rejects_empty_retired_tag" {
+  command = plan
+  variables {
+    curated_retired_tag = { key = "", value = "superseded" }
+  }
+  expect_failures = [var.curated_retired_tag]
 }
 
 run "tls_only_policy_denies_insecure_transport" {
