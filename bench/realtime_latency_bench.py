@@ -5,19 +5,25 @@ DynamoDB, with `ecomm local detector --follow` and `ecomm local lambda --follow`
 own processes (as Flink and Lambda are separate services) against the local stack:
 
     ecomm local up
-    .venv/bin/python bench/realtime_latency_bench.py --rate 1000 --seconds 90
+    .venv/bin/python bench/realtime_latency_bench.py --rate 1000 --seconds 60 --aggregate
+    .venv/bin/python bench/realtime_latency_bench.py --rate 1000 --seconds 60   # plain records
 
 Live traffic: events are stamped with the wall clock (event time = now), a pool of ordinary
-users browses at `--rate` events per second, and every 10-s window two fresh flood bots each
-send 25 views in about 3 s, starting just after the window opens. The latency of a bot is its
-item's `detected_at` (written by the Lambda, same machine clock) minus the put time of its
-threshold-crossing event. The target: p95 <= flood window + watermark bound + 5 s.
+users browses at `--rate` events per second, and every 10-s window `--bots-per-window` fresh
+flood bots each send 25 views in about 3 s, starting just after the window opens. The latency of
+a bot is its item's `detected_at` (written by the Lambda, same machine clock) minus the put time
+of its threshold-crossing event. Targets, each a failure (exit 1) when missed: p95 <= flood
+window + watermark bound + 5 s, taken over at least `--min-detections` bots (the p95 of a
+handful of bots would be their maximum); every bot detected; and the producer reached at least
+95% of `--rate` (a slow producer would make the latency look better than it is). The figures are
+printed as JSON, the verdicts last.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import signal
@@ -36,8 +42,8 @@ from ecomm_cli.realtime.detector_runner import DetectorTarget
 from ecomm_cli.settings import PROJECT_ROOT, Settings
 
 BOT_EVENTS = 25
-BOTS_PER_WINDOW = 2
 TICK_SECONDS = 0.25
+RATE_REACHED = 0.95  # share of --rate the producer must reach
 
 
 def _iso(epoch: float) -> str:
@@ -134,6 +140,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=90.0, help="length of the run")
     parser.add_argument("--users", type=int, default=5000, help="ordinary users in the pool")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--bots-per-window", type=int, default=30, help="new flood bots a window")
+    parser.add_argument(
+        "--min-detections", type=int, default=100, help="bots the p95 is taken over, at least"
+    )
     parser.add_argument(
         "--aggregate",
         action="store_true",
@@ -164,6 +174,7 @@ def main() -> int:
     ]
     bots: list[Bot] = []
     sent = 0
+    pool_sent = 0  # the ordinary users' events: the rate asked for, bots not included
     try:
         time.sleep(3.0)  # let both runners catch up with what the stream already holds
         began = time.time()
@@ -174,10 +185,11 @@ def main() -> int:
         while time.time() < began + args.seconds:
             now = time.time()
             if now >= next_window and now < bot_deadline:
-                for _ in range(BOTS_PER_WINDOW):
+                for _ in range(args.bots_per_window):
                     bots.append(Bot(base_user + len(bots), next_window + 0.2))
                 next_window += window
             count = int(args.rate * TICK_SECONDS)
+            pool_sent += count
             batch = [
                 _event(now, rng.randrange(args.users) + 1, rng.randrange(50_000), f"s{run_id}")
                 for _ in range(count)
@@ -219,11 +231,14 @@ def main() -> int:
     if not values:
         print("error: no bot became an offender; see the logs in", logs, file=sys.stderr)
         return 1
-    p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
+    # Nearest rank: with at least 100 values the p95 is not simply the maximum.
+    p95 = values[math.ceil(0.95 * len(values)) - 1]
+    rate = pool_sent / elapsed
     result = {
         "events_sent": sent,
         "seconds": round(elapsed, 1),
         "events_per_second": round(sent / elapsed),
+        "pool_events_per_second": round(rate),
         "bots": len(bots),
         "bots_detected": len(values),
         "latency_p50_s": round(statistics.median(values), 2),
@@ -231,10 +246,23 @@ def main() -> int:
         "latency_max_s": round(values[-1], 2),
         "target_p95_s": budget,
         "aggregated": args.aggregate,
-        "meets_target": p95 <= budget and len(values) == len(bots),
     }
     print(json.dumps(result, indent=2))
-    return 0 if result["meets_target"] else 1
+    verdicts = {
+        f"p95 {p95:.2f} s <= {budget} s": p95 <= budget,
+        f"every bot detected ({len(values)} of {len(bots)})": len(values) == len(bots),
+        f"p95 over >= {args.min_detections} detections ({len(values)})": (
+            len(values) >= args.min_detections
+        ),
+        f"rate {rate:,.0f} events/s >= {RATE_REACHED:.0%} of {args.rate:,.0f}": (
+            rate >= RATE_REACHED * args.rate
+        ),
+    }
+    mode = "aggregated records" if args.aggregate else "plain records"
+    print(f"p95 / target ({mode}): {p95 / budget:.2f}; rate reached: {rate / args.rate:.2f}")
+    for name, ok in verdicts.items():
+        print(f"  {'met' if ok else 'MISSED'}: {name}")
+    return 0 if all(verdicts.values()) else 1
 
 
 if __name__ == "__main__":

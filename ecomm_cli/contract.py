@@ -9,7 +9,12 @@ avoids regular expressions and `datetime` on the common shapes and caches timest
 A row becomes either an event dict with the contract's fields (minus `ingested_at`, which
 the producer adds when it sends) or a one-line rejection reason. A `category_id` already
 mangled into scientific notation is unrecoverable: the event is kept with a null
-`category_id` and a warning, because dropping it would lose a real visitor.
+`category_id` and a warning, because dropping it would lose a real visitor. An empty
+`user_session` is null (the full public datasets have such rows; the visitor is real).
+
+Text that was not UTF-8: the readers decode with `surrogateescape`, so a byte that is not
+UTF-8 reaches this module as a lone surrogate. Such a row is rejected, its reason naming the
+first field that holds one ("not UTF-8"), never guessed into another encoding.
 """
 
 from __future__ import annotations
@@ -40,7 +45,10 @@ EVENT_FIELDS = (*COLUMNS, "ingested_at")
 WARNING_CATEGORY_ID_SCIENTIFIC = "category_id in scientific notation (digits lost): sent as null"
 
 _INT64_MAX = 2**63 - 1
-_DIGITS = frozenset("0123456789")
+# The curated lake stores price as DECIMAL(12, 2) (glue/curate_events.py): anything larger
+# could not be stored there, so it is refused here too.
+_PRICE_LIMIT = Decimal("10000000000")
+_CENTS = Decimal("0.01")
 
 
 class Layout(NamedTuple):
@@ -131,12 +139,14 @@ def parse_event_time(text: str) -> tuple[str, float]:
 
 
 def parse_id(text: str, column: str) -> int:
-    """A non-negative integer id; `5802432.0` (an integral float written by pandas) is accepted."""
-    if text and text.isdigit():  # the fast path: nearly every REES46 id
+    """A non-negative integer id; `5802432.0` (an integral float written by pandas) is accepted.
+
+    Only ASCII digits: `str.isdigit` also accepts superscripts and other scripts' digits."""
+    if text.isascii() and text.isdigit():  # the fast path: nearly every REES46 id
         return int(text)
     stripped = text.strip()
     whole, dot, fraction = stripped.partition(".")
-    if whole.isdigit() and (not dot or (fraction and set(fraction) == {"0"})):
+    if whole.isascii() and whole.isdigit() and (not dot or (fraction and set(fraction) == {"0"})):
         return int(whole)
     if not stripped:
         raise RowError(f"{column} is empty")
@@ -146,13 +156,13 @@ def parse_id(text: str, column: str) -> int:
 def parse_category_id(text: str) -> tuple[int | None, str | None]:
     """(category_id or None, warning or None). Empty means null; scientific notation means
     the digits are already gone: null plus a warning, never a float."""
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         value = int(text)
     else:
         stripped = text.strip()
         if not stripped:
             return None, None
-        if "e" in stripped.lower():
+        if "e" in stripped.lower() and stripped.isascii():
             try:
                 float(stripped)
             except ValueError:
@@ -165,23 +175,51 @@ def parse_category_id(text: str) -> tuple[int | None, str | None]:
 
 
 def parse_price(text: str) -> float:
-    """A non-negative price with at most two decimals (`0.4` is fine; `1.234` is refused)."""
+    """A non-negative price with at most two decimals (`0.4` is fine; `1.234` is refused),
+    below 10,000,000,000 (the lake's DECIMAL(12, 2)); `1e2` is 100, as the Glue job reads it.
+
+    Refused with a reason: `NaN`, infinities, any sign (`-0` too, as the Glue job does), and
+    numbers out of range such as `1e30` or `1e309`."""
     whole, _, fraction = text.partition(".")
-    if whole.isdigit() and len(fraction) <= 2 and (not fraction or fraction.isdigit()):
+    if (
+        whole.isascii()
+        and whole.isdigit()
+        and len(whole) <= 10
+        and len(fraction) <= 2
+        and (not fraction or (fraction.isascii() and fraction.isdigit()))
+    ):
         return float(text)
+    stripped = text.strip()
     try:
-        value = Decimal(text.strip())
+        value = Decimal(stripped) if stripped.isascii() else None
     except InvalidOperation:
-        raise RowError(f"price {text!r} is not a number") from None
-    if not value.is_finite() or value < 0:
+        value = None
+    if value is None:
+        raise RowError(f"price {text!r} is not a number")
+    if not value.is_finite() or value.is_signed():
         raise RowError(f"price {text!r} is not a non-negative number")
-    if value != value.quantize(Decimal("0.01")):
+    if value >= _PRICE_LIMIT:
+        raise RowError(f"price {text!r} is out of range (at most 9999999999.99)")
+    if value != value.quantize(_CENTS):
         raise RowError(f"price {text!r} has more than two decimals")
     return float(value)
 
 
 def _text_or_null(text: str) -> str | None:
     return text if text else None
+
+
+def _utf8_error(fields: Sequence[str], layout: Layout) -> str | None:
+    """The rejection reason when a field holds bytes that were not UTF-8, else None."""
+    for column in COLUMNS:
+        value = fields[getattr(layout, column)]
+        if not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError as exc:
+                byte = value.encode("utf-8", "surrogateescape")[exc.start]
+                return f"{column} is not UTF-8 (byte 0x{byte:02x})"
+    return None
 
 
 def parse_row(fields: Sequence[str], layout: Layout = DEFAULT_LAYOUT) -> Parsed:
@@ -199,8 +237,6 @@ def parse_row(fields: Sequence[str], layout: Layout = DEFAULT_LAYOUT) -> Parsed:
             raise RowError(f"event_type {event_type!r} is not one of {sorted(EVENT_TYPES)}")
         category_id, warning = parse_category_id(fields[layout.category_id])
         session = fields[layout.user_session].strip()
-        if not session:
-            raise RowError("user_session is empty")
         event = {
             "event_time": event_time,
             "event_type": event_type,
@@ -210,10 +246,19 @@ def parse_row(fields: Sequence[str], layout: Layout = DEFAULT_LAYOUT) -> Parsed:
             "brand": _text_or_null(fields[layout.brand].strip()),
             "price": parse_price(fields[layout.price]),
             "user_id": parse_id(fields[layout.user_id], "user_id"),
-            "user_session": session,
+            "user_session": session or None,
         }
     except RowError as exc:
-        return Parsed(None, str(exc), None, 0.0)
+        return Parsed(None, _utf8_error(fields, layout) or str(exc), None, 0.0)
+    # Only the free-text fields can carry a non-UTF-8 byte or a NUL this far (the others
+    # would not have parsed); plain ASCII, nearly every row, needs one more look each.
+    text = session + fields[layout.category_code] + fields[layout.brand]  # one look, not six
+    if not text.isascii():
+        reason = _utf8_error(fields, layout)
+        if reason is not None:
+            return Parsed(None, reason, None, 0.0)
+    if "\x00" in text:
+        return Parsed(None, "a text field holds a NUL byte (a corrupt row)", None, 0.0)
     return Parsed(event, None, warning, epoch)
 
 
@@ -234,6 +279,7 @@ def encode_event(event: dict[str, Any], ingested_at: str) -> bytes:
     category_id = event["category_id"]
     category_code = event["category_code"]
     brand = event["brand"]
+    session = event["user_session"]
     return (
         f'{{"event_time":"{event["event_time"]}","event_type":"{event["event_type"]}",'
         f'"product_id":{event["product_id"]},'
@@ -241,7 +287,7 @@ def encode_event(event: dict[str, Any], ingested_at: str) -> bytes:
         f'"category_code":{"null" if category_code is None else _json_string(category_code)},'
         f'"brand":{"null" if brand is None else _json_string(brand)},'
         f'"price":{event["price"]!r},"user_id":{event["user_id"]},'
-        f'"user_session":{_json_string(event["user_session"])},'
+        f'"user_session":{"null" if session is None else _json_string(session)},'
         f'"ingested_at":"{ingested_at}"}}'
     ).encode()
 

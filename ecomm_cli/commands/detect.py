@@ -3,7 +3,10 @@
 The alerts, and with --labels the rules' precision and recall, go to stdout (tables, one JSON
 object `{"alerts": [...], "scores": [...]}`, CSV blocks, or JSON lines: one alert per line as the
 anomalies stream carries it, the scores then on stderr); the run summary (events, rejected rows,
-late events) goes to stderr, so JSON, JSON lines and CSV output stays pure data.
+late events) goes to stderr, so JSON, JSON lines and CSV output stays pure data. The file is
+read as `ecomm replay` reads it (ecomm_cli/replay/sources.py); when its rest cannot be read (a
+truncated .gz), the alerts of what was read are printed and the command exits 2 saying where
+reading stopped.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from typing import Annotated, Any
 
 import typer
 
-from ecomm_cli import contract
 from ecomm_cli.console import err_console, fail
 from ecomm_cli.detect.engine import Alert, Detector
 from ecomm_cli.detect.evaluation import KindScore, LabelsError, read_labels, score
@@ -21,6 +23,7 @@ from ecomm_cli.detect.rules import Thresholds
 from ecomm_cli.detect.source import ReadStats, read_events
 from ecomm_cli.options import FormatOption, OutputFormat
 from ecomm_cli.output import Record, Rows, render
+from ecomm_cli.replay.sources import SourceError
 
 
 def register(app: typer.Typer) -> None:
@@ -29,7 +32,9 @@ def register(app: typer.Typer) -> None:
 
 
 def detect(
-    file: Annotated[Path, typer.Argument(help="REES46 CSV (or .csv.gz) in event-time order.")],
+    file: Annotated[
+        Path, typer.Argument(help="REES46 CSV (or .csv.gz, .zip) in event-time order.")
+    ],
     output: FormatOption = OutputFormat.table,
     labels: Annotated[
         Path | None,
@@ -58,10 +63,8 @@ def detect(
     alerts: list[Alert] = []
     try:
         alerts.extend(detector.run(read_events(file, stats)))
-    except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror}", "check the path")
-    except contract.RowError as exc:
-        fail(f"{file}: {exc}", "expected a REES46 CSV with the event contract's columns")
+    except SourceError as exc:
+        fail(str(exc), "expected a REES46 CSV (.csv, .csv.gz or .zip)")
     _print_summary(file, stats, detector, len(alerts))
     scores = None if truth is None else score(alerts, truth)
     data = detect_output(file, alerts, scores)
@@ -70,8 +73,13 @@ def detect(
         render(data.fields["alerts"], output)
         if "scores" in data.fields:
             render(data.fields["scores"], OutputFormat.table, console=err_console)
-        return
-    render(data, output)
+    else:
+        render(data, output)
+    if stats.unread:
+        fail(
+            "; ".join(rest.message() for rest in stats.unread),
+            "the alerts above cover only the rows before it; fix or fetch the file again",
+        )
 
 
 def _pairs(items: list[str]) -> list[tuple[str, str]]:

@@ -1,31 +1,33 @@
-"""Events for the local detector from a REES46 CSV file (plain or .gz), via the event contract.
+"""Events for the local detector from a REES46 file, read by the replay's reader.
 
-Rows that break the contract are counted and their first reasons kept: the detector reports
-them instead of dropping them silently. The file is streamed, never loaded whole.
+`ecomm detect` and `ecomm replay` read, decode and validate alike (ecomm_cli/replay/sources.py
+and the event contract): plain CSV, .csv.gz or .zip, the same quirks tolerated and the same rows
+rejected. Rows that break the contract are counted and their first reasons kept, and an input
+whose rest cannot be read is kept in `ReadStats.unread`: the detector reports them instead of
+dropping them silently. The file is streamed, never loaded whole.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
-from ecomm_cli import contract
 from ecomm_cli.detect.engine import Event
+from ecomm_cli.replay import sources
 
 REJECT_SAMPLES_KEPT = 5
 
 
 @dataclass
 class ReadStats:
-    """Rows read from the file and the ones the contract rejected (with the first reasons)."""
+    """Rows read from the file, the ones the contract rejected (with the first reasons), and
+    the inputs whose rest could not be read."""
 
     rows: int = 0
     rejected: int = 0
     reasons: list[str] = field(default_factory=list)
+    unread: list[sources.UnreadRest] = field(default_factory=list)
 
     def reject(self, line: int, reason: str) -> None:
         """Count one rejected row and keep its reason if it is among the first few."""
@@ -34,55 +36,24 @@ class ReadStats:
             self.reasons.append(f"line {line}: {reason}")
 
 
-def _open(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", newline="")
-    return path.open(encoding="utf-8", newline="")
-
-
 def read_events(path: Path, stats: ReadStats) -> Iterator[Event]:
-    """The events of one CSV file in file order; bad rows go to `stats`.
+    """The events of one REES46 file in file order; bad rows and an unreadable rest go to
+    `stats`.
 
-    Raises OSError when the file cannot be opened, and contract.RowError when it has a header
-    without the contract's columns or a first row that fits no known layout.
+    Raises `sources.SourceError` (a one-line message) when the file cannot be opened, is empty,
+    or has a header without the contract's columns or a first row that fits no known layout.
     """
-    with _open(path) as handle:
-        reader = csv.reader(handle)
-        first = next(reader, None)
-        if first is None:
-            return
-        layout: contract.Layout | None
-        pending: list[str] | None = None
-        if contract.is_header(first):
-            layout = contract.layout_from_header(first)
-        else:
-            layout = contract.layout_from_data(first)
-            if layout is None:
-                raise contract.RowError(f"the first row has {len(first)} fields: not REES46 CSV")
-            pending = first
-        parse_row = contract.parse_row
-        line = 0 if pending is not None else 1
-        rows = [pending] if pending is not None else []
-        for fields in _chain(rows, reader):
-            line += 1
-            stats.rows += 1
-            parsed = parse_row(fields, layout)
-            event = parsed.event
-            if event is None:
-                stats.reject(line, parsed.reason or "rejected")
-                continue
-            yield Event(
-                round(parsed.epoch * 1000),
-                event["event_type"],
-                event["product_id"],
-                event["user_id"],
-                event["user_session"],
-            )
-
-
-def _chain(first: list[list[str]], rest: Iterator[list[str]]) -> Iterator[list[str]]:
-    yield from first
-    try:
-        yield from rest
-    except csv.Error as exc:  # a garbage row the csv module cannot split: counted, not raised
-        raise contract.RowError(f"unreadable CSV: {exc}") from None
+    resolved = sources.resolve([str(path)])
+    for row in sources.merged_rows(resolved, unread=stats.unread):
+        stats.rows += 1
+        event = row.parsed.event
+        if event is None:
+            stats.reject(row.line, row.parsed.reason or "rejected")
+            continue
+        yield Event(
+            round(row.parsed.epoch * 1000),
+            event["event_type"],
+            event["product_id"],
+            event["user_id"],
+            event["user_session"],
+        )

@@ -24,6 +24,8 @@ from ecomm_cli.replay.sender import Sender
 from ecomm_cli.replay.shard_queues import Aborted, ShardQueues
 from ecomm_cli.replay.summary import Summary
 
+# The checkpoint compacts the journal of acknowledgements (checkpoint.py), which is what makes
+# a kill cheap; this only bounds the journal's length.
 CHECKPOINT_EVERY_S = 2.0
 PROGRESS_EVERY_S = 0.5
 # How long a sender waits to fill a request: as fast as possible favours full requests; paced
@@ -115,7 +117,9 @@ def replay(
             raise ReplayError("no stream to replay into")
         shards = _shard_map(kinesis_client(), options.stream)
 
-    rejects = KeptRows(options.rejects, append=options.resume)
+    rejects = KeptRows(options.rejects, append=options.resume, cut_to=ledger.rejects_bytes)
+    if options.checkpoint is not None and not options.dry_run:
+        ledger.open_journal(options.checkpoint, keep=options.resume)
     # Always appended: dead letters are the only copy of events that did not arrive.
     dead_letters = KeptRows(options.dead_letter, append=True)
     pacer = Pacer(options.speedup, options.rate)
@@ -149,6 +153,7 @@ def replay(
 
     started = time.monotonic()
     stats = {"resumed_skipped": 0}
+    unread: list[sources.UnreadRest] = []
     interrupted = False
     try:
         _read_and_route(
@@ -162,6 +167,7 @@ def replay(
             queues if senders else None,
             shards,
             stats,
+            unread,
             on_progress,
             started,
         )
@@ -192,6 +198,7 @@ def replay(
         rejects_file=str(options.rejects) if rejects.written else None,
         dead_letter_file=str(options.dead_letter) if dead_letters.written else None,
         lateness_p99_ms=lateness.percentile_ms(0.99) if lateness and lateness.count else None,
+        unread="; ".join(rest.message() for rest in unread) or None,
     )
     if interrupted:
         raise ReplayInterrupted(summary)
@@ -225,6 +232,7 @@ def _read_and_route(
     queues: ShardQueues | None,
     shards: ShardMap,
     stats: dict[str, int],
+    unread: list[sources.UnreadRest],
     on_progress: Callable[[Ledger, float, float | None], None] | None,
     started: float,
 ) -> None:
@@ -241,7 +249,11 @@ def _read_and_route(
     next_checkpoint = time.monotonic() + CHECKPOINT_EVERY_S
     progress = sources.ReadProgress(resolved)
     rows = sources.merged_rows(
-        resolved, no_header=options.no_header, s3_client=s3_client, progress=progress
+        resolved,
+        no_header=options.no_header,
+        s3_client=s3_client,
+        progress=progress,
+        unread=unread,
     )
     for ordinal, row in enumerate(rows):
         if limit is not None and taken >= limit:
@@ -258,7 +270,7 @@ def _read_and_route(
                     "file": names[row.source_index],
                     "line": row.line,
                     "reason": parsed.reason,
-                    "fields": row.raw,
+                    "fields": sources.printable_fields(row.raw),
                 }
             )
             ledger.rejected(ordinal)
@@ -307,7 +319,7 @@ def _read_and_route(
                     on_progress(ledger, now - started, progress.fraction())
                 if options.checkpoint is not None and now >= next_checkpoint:
                     next_checkpoint = now + CHECKPOINT_EVERY_S
-                    ledger.save(options.checkpoint)
+                    ledger.save(options.checkpoint, rejects.length())
 
 
 def _close(
@@ -321,7 +333,8 @@ def _close(
     for sender in senders:
         # An aborted sender stops after its request in flight; a finishing one drains first.
         sender.join(timeout=30 if queues.aborted else None)
+    if checkpoint is not None:
+        ledger.save(checkpoint, rejects.length())
+    ledger.close_journal()
     rejects.close()
     dead_letters.close()
-    if checkpoint is not None:
-        ledger.save(checkpoint)

@@ -1,9 +1,21 @@
-"""Where replayed rows come from: local CSV, .csv.gz, .zip, and s3:// objects, streamed.
+"""The one reader of REES46 files, for `ecomm replay` and `ecomm detect`: local CSV, .csv.gz,
+.zip, and s3:// objects, streamed, each row through the event contract.
 
 Each input becomes a `Source` that yields `SourceRow`s (the parsed row, its line number and
 its file). Several sources are merged into one stream in event-time order with a k-way merge,
 which assumes each file is itself in event-time order, as REES46 exports are; a row out of
 order within a file is still sent, just not reordered.
+
+Nothing is lost silently (docs/replay.md, "Bad input"):
+
+- text is UTF-8, a leading BOM skipped; a byte that is not UTF-8 rejects its row, with its line
+  number and the field that holds it (the contract's reason), never a guessed encoding;
+- a row the csv module cannot split (a field over its limit, a stray quote) is rejected with
+  its line number, and reading goes on with the next line;
+- an input whose rest cannot be read (a truncated .gz, a corrupt zip member, a read error) stops
+  being read where it breaks; that is an `UnreadRest` (how far it got, what is left), which the
+  caller reports and fails the run on; without a place to put it, `SourceError` is raised;
+- an empty input (not even a header) is a `SourceError`.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -25,13 +38,34 @@ from typing import IO, Any, NamedTuple, cast
 
 from ecomm_cli import contract
 
-# csv's default field limit (128 KiB) is far above any real row; keep it, but a garbage file
-# with a huge unquoted field must become a rejection, not a traceback.
-_CSV_ERROR = csv.Error
+# What breaks reading an input's rest: a truncated or corrupt .gz or zip member, an I/O error.
+_UNREADABLE = (OSError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 class SourceError(Exception):
     """An input cannot be opened or its columns cannot be recognised (a one-line message)."""
+
+
+class UnreadRest(NamedTuple):
+    """Where an input stopped being readable: the lines read before it, and its bytes as
+    stored read so far out of its size (None where unknown)."""
+
+    source: str
+    lines_read: int
+    bytes_read: int | None
+    size: int | None
+    reason: str
+
+    def message(self) -> str:
+        """One line: which input, how far it was read, how much was not, and why."""
+        where = f"{self.source}: unreadable after line {self.lines_read:,}"
+        if self.bytes_read is not None and self.size is not None:
+            unread = self.size - self.bytes_read
+            if unread > 0:
+                where += f" ({unread:,} of {self.size:,} bytes not read)"
+            else:  # a truncated .gz: every byte was read, the data just stops
+                where += f" (all {self.size:,} bytes read, the rest of the data is missing)"
+        return f"{where}: {self.reason}"
 
 
 class SourceRow(NamedTuple):
@@ -131,8 +165,10 @@ def resolve(patterns: list[str], s3_client: Callable[[], Any] | None = None) -> 
         if not paths:
             raise SourceError(f"no file matches {pattern}")
         for path in paths:
+            if not os.path.exists(path):
+                raise SourceError(f"{path} does not exist")
             if not os.path.isfile(path):
-                raise SourceError(f"{path} is not a file")
+                raise SourceError(f"{path} is not a file (a directory?): name the files in it")
             if path.lower().endswith(".zip"):
                 sources.extend(_zip_members(path))
             else:
@@ -219,9 +255,11 @@ def open_text(
     name = (source.member or location).lower()
     if name.endswith(".gz"):
         binary = cast(IO[bytes], stack.enter_context(gzip.GzipFile(fileobj=binary)))
-    # newline="" lets the csv module handle CRLF and quoted newlines itself.
+    # newline="" lets the csv module handle CRLF and quoted newlines itself; utf-8-sig skips
+    # a BOM; surrogateescape carries a byte that is not UTF-8 to the contract, which rejects
+    # its row (a replacement character would change the data without a word).
     text = stack.enter_context(
-        io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")
+        io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
     )
     return text, position
 
@@ -233,9 +271,13 @@ def read_rows(
     no_header: bool = False,
     s3_client: Callable[[], Any] | None = None,
     progress: ReadProgress | None = None,
+    unread: list[UnreadRest] | None = None,
 ) -> Iterator[SourceRow]:
     """Parse one source row by row. The header is detected (a first row naming `event_time`);
-    a header-less file's layout is guessed from its first row (`no_header` skips detection)."""
+    a header-less file's layout is guessed from its first row (`no_header` skips detection).
+
+    Where the source's rest cannot be read, reading stops there and an `UnreadRest` goes to
+    `unread`; without `unread`, `SourceError` is raised instead."""
     with ExitStack() as stack:
         text, position = open_text(source, stack, s3_client)
         if progress is not None:
@@ -246,17 +288,29 @@ def read_rows(
         epoch = 0.0
         parse_row = contract.parse_row
         while True:
+            before = reader.line_num
             try:
                 fields = next(reader)
             except StopIteration:
+                if reader.line_num == 0:
+                    raise SourceError(f"{source.name} is empty (no header, no rows)") from None
                 return
-            except _CSV_ERROR as exc:
-                # The reader cannot resume inside a broken quoted field: reject and stop.
-                reason = f"unreadable CSV: {exc}"
-                yield SourceRow(epoch, source_index, reader.line_num, _rejected(reason), [])
+            except csv.Error as exc:
+                # A field over the csv module's limit, a stray quote: this row is rejected;
+                # the reader starts afresh on the next line.
+                reason = f"unreadable CSV row: {exc}"
+                yield from _rejected_lines(
+                    epoch, source_index, before + 1, reader.line_num, reason, []
+                )
+                continue
+            except _UNREADABLE as exc:
+                rest = UnreadRest(
+                    source.name, reader.line_num, _tell(position), source.size, _why(exc)
+                )
+                if unread is None:
+                    raise SourceError(rest.message()) from None
+                unread.append(rest)
                 return
-            except (OSError, EOFError, zipfile.BadZipFile) as exc:
-                raise SourceError(f"{source.name}: {exc}") from None
             if not fields:
                 continue  # a blank line is not a row
             if layout is None:
@@ -266,11 +320,55 @@ def read_rows(
             parsed = parse_row(fields, layout)
             if parsed.event is not None:
                 epoch = parsed.epoch
+            elif reader.line_num > before + 1:
+                reason = parsed.reason or "rejected"
+                yield from _rejected_lines(
+                    epoch, source_index, before + 1, reader.line_num, reason, fields
+                )
+                continue
             yield SourceRow(epoch, source_index, reader.line_num, parsed, fields)
+
+
+def _rejected_lines(
+    epoch: float, source_index: int, first: int, last: int, reason: str, fields: list[str]
+) -> Iterator[SourceRow]:
+    """A rejected row; when it spans lines `first` to `last` (a quote left open joined them),
+    one rejection per line, so that every line of the file is counted, none lost in one row."""
+    if last <= first:
+        yield SourceRow(epoch, source_index, last, _rejected(reason), fields)
+        return
+    joined = f"{reason} (a quote left open on line {first:,} joined lines {first:,}-{last:,})"
+    for line in range(first, last + 1):
+        yield SourceRow(
+            epoch, source_index, line, _rejected(joined), fields if line == first else []
+        )
 
 
 def _rejected(reason: str) -> contract.Parsed:
     return contract.Parsed(None, reason, None, 0.0)
+
+
+def _tell(position: Callable[[], int] | None) -> int | None:
+    try:
+        return position() if position is not None else None
+    except (OSError, ValueError):
+        return None
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return f"the compressed data ends early ({exc})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def printable_fields(fields: list[str]) -> list[str]:
+    """Fields as text that can be written anywhere: a byte that was not UTF-8 as `\\xNN`."""
+    return [
+        f
+        if f.isascii()
+        else f.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        for f in fields
+    ]
 
 
 def _detect_layout(fields: list[str], no_header: bool, source: Source) -> contract.Layout:
@@ -294,11 +392,19 @@ def merged_rows(
     no_header: bool = False,
     s3_client: Callable[[], Any] | None = None,
     progress: ReadProgress | None = None,
+    unread: list[UnreadRest] | None = None,
 ) -> Iterator[SourceRow]:
     """All rows of all sources in event-time order (a k-way merge of the sources; ties keep
-    the order of the sources on the command line)."""
+    the order of the sources on the command line); unreadable rests go to `unread`."""
     streams = [
-        read_rows(source, index, no_header=no_header, s3_client=s3_client, progress=progress)
+        read_rows(
+            source,
+            index,
+            no_header=no_header,
+            s3_client=s3_client,
+            progress=progress,
+            unread=unread,
+        )
         for index, source in enumerate(sources)
     ]
     if len(streams) == 1:

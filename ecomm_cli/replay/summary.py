@@ -2,7 +2,7 @@
 
 The counts always balance: `read = sent + rejected + dead_lettered` (in a dry run
 `read = valid + rejected` and `sent = 0`); rows outside `--from/--until` are `filtered`, not
-read.
+read. What could not be read at all (the rest of a truncated .gz) is `unread`, and fails the run.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ecomm_cli.errors import EXIT_FINDINGS, EcommError
+from ecomm_cli.errors import EXIT_ERROR, EXIT_FINDINGS, EcommError
 from ecomm_cli.output import Record
 from ecomm_cli.replay.checkpoint import Ledger
 
@@ -42,6 +42,8 @@ class Summary:
     rejects_file: str | None
     dead_letter_file: str | None
     lateness_p99_ms: float | None
+    # Inputs whose rest could not be read: where each stopped and how much was left.
+    unread: str | None = None
 
     @classmethod
     def build(cls, ledger: Ledger, *, elapsed_s: float, **fields: Any) -> Summary:
@@ -75,8 +77,15 @@ class Summary:
         return self.rejected / self.read if self.read else 0.0
 
     def finding(self, max_reject_ratio: float = DEFAULT_MAX_REJECT_RATIO) -> EcommError | None:
-        """What needs attention after the replay (exit 1): events that could not be sent, or
-        more rejected rows than `max_reject_ratio` allows; None when neither."""
+        """What needs attention after the replay: an input whose rest could not be read (exit
+        2, bad input), events that could not be sent, or more rejected rows than
+        `max_reject_ratio` allows (exit 1); None when none of them."""
+        if self.unread:
+            return EcommError(
+                self.unread,
+                "the rows before it are accounted for above; fix or fetch the file again",
+                code=EXIT_ERROR,
+            )
         if self.dead_lettered:
             return EcommError(
                 f"{self.dead_lettered:,} events could not be sent",

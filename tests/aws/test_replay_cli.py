@@ -7,10 +7,11 @@ import csv
 import gzip
 import json
 import random
+import sys
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +21,13 @@ from typer.testing import CliRunner
 
 from ecomm_cli import kpl
 from ecomm_cli.app import app
-from ecomm_cli.settings import PROJECT_ROOT
+from tests.support.streams import kill_between_checkpoints
 
 pytestmark = pytest.mark.aws
 
 HEADER = (
     "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session"
 )
-
-
-def rees46_file(name: str) -> Path:
-    """A real REES46 sample from ../shared, or a skip with the reason when it is absent."""
-    path = PROJECT_ROOT.parent / "shared" / "data" / "rees46" / name
-    if not path.is_file():
-        pytest.skip(f"REES46 sample {path} not present (fresh clone outside the workspace)")
-    return path
 
 
 def _client(service: str, endpoint: str) -> Any:
@@ -140,8 +133,10 @@ def _check_sample(path: Path, endpoint: str, stream: str, summary: dict[str, Any
         assert [(e["event_time"], e["product_id"]) for e in seq] == file_order[user]
 
 
-def test_multicategory_sample_arrives_whole(moto_endpoint: str, stream: str) -> None:
-    path = rees46_file("multicategory-2019-10-01-head.csv")
+def test_multicategory_sample_arrives_whole(
+    moto_endpoint: str, stream: str, rees46: Callable[[str], Path]
+) -> None:
+    path = rees46("multicategory-2019-10-01-head.csv")
     code, summary, output = cli(str(path))
     assert code == 0, output
     assert summary is not None
@@ -154,8 +149,10 @@ def test_multicategory_sample_arrives_whole(moto_endpoint: str, stream: str) -> 
     _check_sample(path, moto_endpoint, stream, summary)
 
 
-def test_cosmetics_sample_arrives_whole(moto_endpoint: str, stream: str) -> None:
-    path = rees46_file("cosmetics-2019-10-sample.csv")
+def test_cosmetics_sample_arrives_whole(
+    moto_endpoint: str, stream: str, rees46: Callable[[str], Path]
+) -> None:
+    path = rees46("cosmetics-2019-10-sample.csv")
     # Plain records (as on AWS): its 49-item checkout is a burst of one user.
     code, summary, output = cli(str(path), "--no-aggregate")
     assert code == 0, output
@@ -343,6 +340,54 @@ def test_resume_after_interrupt_resends_nothing_acknowledged(
     assert summary["resumed_skipped"] == first["sent"]
     products = sorted(e["product_id"] for *_, e in read_back(moto_endpoint, stream))
     assert products == list(range(1_000_000, 1_004_000))  # each exactly once
+
+
+def _event_key(event: dict[str, Any]) -> tuple[Any, ...]:
+    """An event without the send time it carries (a resent event is the same event)."""
+    return tuple(v for k, v in sorted(event.items()) if k != "ingested_at")
+
+
+def test_a_killed_replay_resends_at_most_its_requests_in_flight(
+    moto_endpoint: str, stream: str, tmp_path: Path
+) -> None:
+    """SIGKILL (no handler runs, no last checkpoint) mid-stream, then --resume: every row
+    arrives, and the resent events fit in the requests in flight (one per shard, at most
+    --concurrency of them, 500 records each)."""
+    rows, concurrency = 12_000, 1
+    in_flight = concurrency * 500  # 4 shards, so --concurrency is the bound here
+    _synthetic(tmp_path / "events.csv", rows)
+    checkpoint = tmp_path / "checkpoint.json"
+    command = [
+        sys.executable, "-m", "ecomm_cli", "replay", str(tmp_path / "events.csv"),
+        "--no-aggregate", "--rate", "3000", "--concurrency", str(concurrency),
+        "--checkpoint", str(checkpoint), "--rejects", str(tmp_path / "rejects.jsonl"),
+        "--dead-letter", str(tmp_path / "dead.jsonl"), "--format", "json", "--no-progress",
+    ]  # fmt: skip
+    # Killed 1.5 s after a periodic checkpoint (they come every 2 s): with only the
+    # checkpoint, the events acknowledged in those 1.5 s (more than in flight) would be resent.
+    kill_between_checkpoints(command, checkpoint)
+    before = read_back(moto_endpoint, stream)
+    assert 0 < len(before) < rows, "killed too late or too early to prove anything"
+    # What the last checkpoint holds: without the journal, the rest of `before` is resent.
+    checkpointed = json.loads(checkpoint.read_text())["counts"]["sent"]
+    assert len(before) - checkpointed > in_flight, (len(before), checkpointed)
+
+    exit_code, summary, output = cli(
+        str(tmp_path / "events.csv"),
+        "--resume",
+        "--no-aggregate",
+        *("--checkpoint", str(checkpoint), "--rejects", str(tmp_path / "rejects.jsonl")),
+        *("--dead-letter", str(tmp_path / "dead.jsonl")),
+    )
+    assert exit_code == 0, output
+    assert summary is not None and summary["read"] == summary["sent"] == rows
+    events = read_back(moto_endpoint, stream)
+    keys = [_event_key(e) for *_, e in events]
+    arrived = {e["product_id"] for *_, e in events}
+    assert arrived == set(range(1_000_000, 1_000_000 + rows))  # every row, at least once
+    resent = len(keys) - len(set(keys))
+    assert resent <= in_flight, f"{resent} events sent twice"
+    assert summary["resumed_skipped"] + resent >= len(before)
 
 
 def test_aggregate_packs_events_that_local_consumers_unpack(

@@ -143,6 +143,10 @@ def _call_arguments(text: str, function: str) -> Iterator[str]:
         yield text[start : index - 1]
 
 
+# A jsonencode argument that is only a reference (local.block_seconds, var.x[0]): no literal.
+_REFERENCE = re.compile(r"[A-Za-z_][\w\-]*(\.[\w\-]+|\[[^\[\]]*\])*")
+
+
 def jsonencoded_documents(value: Any) -> Iterator[dict[str, Any]]:
     """Every jsonencode({...}) object literal found in a (nested) attribute value."""
     if isinstance(value, dict):
@@ -153,10 +157,17 @@ def jsonencoded_documents(value: Any) -> Iterator[dict[str, Any]]:
             yield from jsonencoded_documents(item)
     elif isinstance(value, str) and "jsonencode(" in value:
         for argument in _call_arguments(value, "jsonencode"):
+            if _REFERENCE.fullmatch(argument.strip()):
+                # A reference holds no literal (today only local.block_seconds, a map of
+                # durations); a policy document is always written inline.
+                continue
             try:
                 parsed = hcl2.loads(f"document = {argument}\n", serialization_options=_OPTIONS)
-            except Exception:  # an argument that is not an object literal holds no statement
-                continue
+            except Exception as exc:
+                # A literal this check cannot read might hold a statement: fail, never skip.
+                raise AssertionError(
+                    f"cannot parse jsonencode({argument[:80]}...) to check its statements: {exc}"
+                ) from exc
             document = parsed.get("document")
             if isinstance(document, dict):
                 yield document
@@ -545,3 +556,10 @@ def test_compliant_configuration_passes(tmp_path: Path) -> None:
     assert variable_findings(stack) == []
     # The jsonencode policy and the data source were both read, not skipped.
     assert len(iam_statements(stack)) == 2
+
+
+def test_a_policy_literal_that_cannot_be_parsed_fails_instead_of_being_skipped() -> None:
+    unreadable = '${jsonencode({Statement = [{Effect = "Allow", Action = "*" Resource = }]})}'
+    with pytest.raises(AssertionError, match="cannot parse jsonencode"):
+        list(jsonencoded_documents({"policy": unreadable}))
+    assert list(jsonencoded_documents({"policy": "${jsonencode(local.block_seconds)}"})) == []

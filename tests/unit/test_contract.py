@@ -91,6 +91,12 @@ def test_empty_code_brand_and_category_are_null() -> None:
     assert (event["category_code"], event["brand"], event["category_id"]) == (None, None, None)
 
 
+def test_an_empty_user_session_is_null() -> None:
+    event = contract.parse_row(with_(8, " ")).event
+    assert event is not None and event["user_session"] is None
+    assert json.loads(contract.encode_event(event, "x"))["user_session"] is None
+
+
 def test_price_keeps_at_most_two_decimals() -> None:
     event = contract.parse_row(with_(6, "0.4")).event
     assert event is not None and event["price"] == 0.4
@@ -111,7 +117,14 @@ def test_price_keeps_at_most_two_decimals() -> None:
         (6, "1.234", "more than two decimals"),
         (6, "-1", "non-negative"),
         (6, "cheap", "is not a number"),
-        (8, "", "user_session is empty"),
+        (6, "1e30", "out of range"),
+        (6, "1e309", "out of range"),
+        (6, "NaN", "non-negative"),
+        (6, "-0", "non-negative"),
+        (6, "¹", "is not a number"),
+        (2, "¹²", "is not a non-negative integer"),
+        (5, "nestl\udce9", "brand is not UTF-8 (byte 0xe9)"),
+        (0, "2019-10-01 00:00:00 UTC\udcff", "event_time is not UTF-8 (byte 0xff)"),
     ],
 )
 def test_rows_breaking_the_contract_are_rejected_with_a_reason(

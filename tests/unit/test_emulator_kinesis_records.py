@@ -17,11 +17,11 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def kinesis(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def kinesis(monkeypatch: pytest.MonkeyPatch, emulator_patch: Any) -> Iterator[Any]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    patch_kinesis_record_responses()
+    emulator_patch(patch_kinesis_record_responses)
     with mock_aws():
         client = boto3.client("kinesis", region_name="us-east-1")
         client.create_stream(StreamName="s", ShardCount=2)
@@ -63,3 +63,9 @@ def test_errors_are_still_the_emulators(kinesis: Any) -> None:
         client.put_records(
             StreamName="s", Records=[{"Data": b"x" * 1_100_000, "PartitionKey": "k"}]
         )
+
+
+def test_the_patch_is_undone_after_each_test() -> None:
+    from moto.kinesis.responses import KinesisResponse
+
+    assert not hasattr(KinesisResponse.put_records, "_ecomm_emulator_patch")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from moto.kinesis.models import Record, Shard
@@ -13,9 +14,9 @@ from ecomm_cli.local.emulator_gaps import patch_kinesis_shard_performance
 pytestmark = pytest.mark.unit
 
 
-@pytest.fixture(scope="module", autouse=True)
-def patched() -> None:
-    patch_kinesis_shard_performance()
+@pytest.fixture(autouse=True)
+def patched(emulator_patch: Callable[[Callable[[], None]], None]) -> None:
+    emulator_patch(patch_kinesis_shard_performance)
 
 
 def _shard() -> Shard:

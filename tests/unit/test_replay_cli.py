@@ -4,13 +4,13 @@ the rejects file, and the refusals (aggregate on AWS, no stream, bad options).""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from ecomm_cli.app import app
-from ecomm_cli.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.unit
 
@@ -116,7 +116,7 @@ def test_no_stream_without_a_local_stack(tmp_path: Path) -> None:
 
 def test_missing_file_and_bad_options_are_one_line_errors(tmp_path: Path) -> None:
     code, _, err = run(str(tmp_path / "missing.csv"), "--dry-run")
-    assert code == 2 and "is not a file" in err and "Traceback" not in err
+    assert code == 2 and "does not exist" in err and "Traceback" not in err
     path = write(tmp_path / "e.csv", HEADER, GOOD.format(s=1))
     code, _, err = run(str(path), "--dry-run", "--from", "soon")
     assert code == 2 and "--from 'soon'" in err
@@ -124,10 +124,10 @@ def test_missing_file_and_bad_options_are_one_line_errors(tmp_path: Path) -> Non
     assert code == 2 and "--partition-key" in err
 
 
-def test_real_sample_dry_run_matches_the_reference_figures() -> None:
-    path = PROJECT_ROOT.parent / "shared" / "data" / "rees46" / "multicategory-2019-10-01-head.csv"
-    if not path.is_file():
-        pytest.skip(f"REES46 sample {path} not present (fresh clone outside the workspace)")
+def test_real_sample_dry_run_matches_the_reference_figures(
+    rees46: Callable[[str], Path],
+) -> None:
+    path = rees46("multicategory-2019-10-01-head.csv")
     code, out, _ = run(str(path), "--dry-run", "--format", "json")
     summary = json.loads(out)
     assert code == 0

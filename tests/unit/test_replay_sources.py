@@ -101,8 +101,10 @@ def test_several_files_merge_in_event_time_order(tmp_path: Path) -> None:
 def test_unreadable_inputs_are_one_line_errors(tmp_path: Path) -> None:
     with pytest.raises(sources.SourceError, match="no file matches"):
         sources.resolve([str(tmp_path / "*.csv")])
-    with pytest.raises(sources.SourceError, match="is not a file"):
+    with pytest.raises(sources.SourceError, match="does not exist"):
         sources.resolve([str(tmp_path / "missing.csv")])
+    with pytest.raises(sources.SourceError, match="is not a file"):
+        sources.resolve([str(tmp_path)])
     odd = tmp_path / "odd.csv"
     odd.write_text("a,b,c\n1,2,3\n")
     with pytest.raises(sources.SourceError, match="first row has 3 fields"):

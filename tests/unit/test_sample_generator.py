@@ -92,8 +92,8 @@ def test_popularity_is_skewed_and_traffic_is_seasonal(sample_rows) -> None:
     assert prices  # categories carry their own price levels: a notebook is not a kettle
     notebooks = [float(r[6]) for r in rows if r[4] == "computers.notebook"]
     kettles = [float(r[6]) for r in rows if r[4] == "appliances.kitchen.kettle"]
-    if notebooks and kettles:
-        assert sorted(notebooks)[len(notebooks) // 2] > 5 * sorted(kettles)[len(kettles) // 2]
+    assert len(notebooks) >= 20 and len(kettles) >= 20, (len(notebooks), len(kettles))
+    assert sorted(notebooks)[len(notebooks) // 2] > 5 * sorted(kettles)[len(kettles) // 2]
 
 
 def test_labels_name_every_bot_with_its_active_span(sample_rows) -> None:
