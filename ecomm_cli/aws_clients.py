@@ -39,6 +39,8 @@ COMPONENT_KEYS = {
     "flink": "ECOMMLOCALFLINK00001",
     "lambda": "ECOMMLOCALLAMBDA0001",
     "glue": "ECOMMLOCALGLUE000001",
+    # The block lookup function (`ecomm local lookup` serves its handler).
+    "blocks": "ECOMMLOCALBLOCKS0001",
 }
 # What the CLI itself (and the runners' own set-up calls) sign with on the emulator.
 EMULATOR_KEY = "testing"

@@ -1,5 +1,6 @@
 """`ecomm local up | down | status`: the whole platform on this machine, no AWS account;
-`ecomm local deliver | detector | lambda`: the stand-ins for what the emulator cannot run."""
+`ecomm local deliver | detector | lambda | lookup`: the stand-ins for what the emulator cannot
+run."""
 
 from __future__ import annotations
 
@@ -194,3 +195,34 @@ def lambda_(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@app.command()
+def lookup(
+    port: int = typer.Option(
+        8787, "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."
+    ),
+) -> None:
+    """The function URL stand-in: the block lookup's handler on 127.0.0.1, SigV4 required."""
+    from ecomm_cli.local import lookup_server
+
+    server = lookup_server.serve(Settings.load(env="local"), port)
+    stopped = _until_signalled()
+    console.print(
+        f"serving {server.function.function_name} on {server.url}blocks/{{user_id}} "
+        f"(SigV4 for lambda in {server.function.region}; Ctrl-C stops)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    import threading
+
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2})
+    thread.start()
+    try:
+        while not stopped() and thread.is_alive():
+            thread.join(0.2)
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+    console.print(f"answered {server.served} signed requests, refused {server.refused}")

@@ -38,7 +38,8 @@ def report(
     database: DatabaseOption = None,
     env: EnvOption = "local",
 ) -> None:
-    """Run every KPI and write one HTML page with a chart and a table for each (opens offline)."""
+    """Run every KPI and write one HTML page with a chart and a table for each, and the
+    environment's real-time section (offenders, blocks, evidence); opens offline."""
     # Loaded here so `ecomm --help` does not import DuckDB and sqlglot.
     from ecomm_cli.kpi.parameters import KpiParameters
     from ecomm_cli.kpi.render import run_summary
@@ -53,6 +54,18 @@ def report(
     for section in page.sections:
         err_console.print(run_summary(section.result), style="dim", highlight=False)
     console.print(f"wrote {out} ({size / 1024:,.1f} KiB, {len(page.sections)} KPIs)")
+    live = page.realtime
+    if live is not None and live.unavailable is None:
+        err_console.print(
+            f"real-time ({live.environment}): {len(live.alerts):,} alerts, "
+            f"{len(live.active_blocks):,} blocks in force",
+            style="dim",
+            highlight=False,
+        )
+    elif live is not None:
+        err_console.print(
+            f"real-time section empty: {live.unavailable}", style="dim", highlight=False
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -149,6 +149,7 @@ def _run_pipeline(run: DemoRun) -> None:
     run.stage("Glue job (local Spark)", lambda: _etl(run))
     run.stage("KPIs (DuckDB)", lambda: _kpis(run))
     run.stage("alerts", lambda: _alerts(run, labels if options.data is None else None))
+    run.stage("storefront lookup", lambda: _lookup(run, labels if options.data is None else None))
     run.stage("report", lambda: _report(run))
 
 
@@ -245,6 +246,48 @@ def _kpis(run: DemoRun) -> str:
     console.rule("KPIs")
     render(kpi_output(results, single=False), OutputFormat.table)
     return f"{len(results)} KPIs of sql/kpi on the curated Parquet"
+
+
+def _lookup(run: DemoRun, labels: Path | None) -> str:
+    """The block lookup as the storefront calls it: `ecomm local lookup` in this process, one
+    signed request per offender (and per injected bot), one unsigned request refused."""
+    import threading
+
+    from botocore.credentials import Credentials
+
+    from ecomm_cli.alerts.lookup import BlocksLookup
+    from ecomm_cli.local import lookup_server
+
+    offenders = {
+        o["user_id"] for o in run.facts.get("alerts", {}).get("offenders", []) if o["user_id"]
+    }
+    if labels is not None and labels.exists():
+        with labels.open(newline="") as f:
+            offenders |= {int(row["user_id"]) for row in csv.DictReader(f)}
+    server = lookup_server.serve(run.settings, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = BlocksLookup(
+            server.url, Credentials("AKIADEMOSTOREFRONT01", "testing"), run.settings.region
+        )
+        answers = [client.check(user) for user in sorted(offenders)]
+        unsigned = client.request("/blocks/0", sign=False)[0]
+        client.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    blocked = sum(a.blocked for a in answers)
+    failed = sum(a.failed_open for a in answers)
+    run.facts["lookup"] = {"asked": len(answers), "blocked": blocked, "failed_open": failed}
+    if failed or unsigned != 403:
+        raise StageError(
+            f"lookup: {failed} of {len(answers)} lookups failed, an unsigned one got {unsigned}"
+        )
+    return (
+        f"{blocked} of {len(answers)} offenders blocked per the lookup; "
+        "an unsigned request refused (403)"
+    )
 
 
 def _alerts(run: DemoRun, labels: Path | None) -> str:

@@ -17,11 +17,12 @@ Semantics mirror the Flink SQL exactly (the PyFlink conformance test compares th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ecomm_cli.detect.model import Alert, Event, event_from_contract, iso_ms, sample_of
-from ecomm_cli.detect.rule_engines import NEVER, RULE_ENGINES, TumblingRule
+from ecomm_cli.detect.panes import PaneStore
+from ecomm_cli.detect.rule_engines import NEVER, RULE_ENGINES, HoppingRule, TumblingRule
 from ecomm_cli.detect.rules import BURST_EVENT_TYPES, RULES, Thresholds
 
 __all__ = [
@@ -35,6 +36,9 @@ __all__ = [
 ]
 
 LATE_SAMPLES_KEPT = 5
+# A rule's (or pane store's) `add` and `readers`.
+Adder = Callable[[Event, int, bool, int], "int | None"]
+Readers = Callable[[str], list[str]]
 
 
 @dataclass
@@ -57,10 +61,23 @@ class Detector:
         missing = [rule for rule in names if rule not in RULE_ENGINES]
         if missing:
             raise ValueError(f"no engine class for rule(s) {', '.join(missing)} (rule_engines.py)")
-        self._rules: list[TumblingRule] = [RULE_ENGINES[rule](self.thresholds) for rule in names]
+        engines = [RULE_ENGINES[rule](self.thresholds) for rule in names]
+        # The hopping rules of one window size and slide share one store of their events
+        # (panes.py), in the place of the first of them.
+        stores: dict[tuple[int, int], list[HoppingRule]] = {}
+        for engine in engines:
+            if isinstance(engine, HoppingRule):
+                stores.setdefault((engine.size_ms, engine.slide_ms), []).append(engine)
+        self._rules: list[TumblingRule | PaneStore] = []
+        for engine in engines:
+            if isinstance(engine, TumblingRule):
+                self._rules.append(engine)
+            elif stores[engine.size_ms, engine.slide_ms][0] is engine:
+                self._rules.append(PaneStore(stores[engine.size_ms, engine.slide_ms]))
         self._order = {rule: i for i, rule in enumerate(names)}
-        # (bound add, the event types it reads or None, name): looked up once, not per event.
-        self._adders = [(rule.add, rule.event_types, rule.name) for rule in self._rules]
+        # Per event type: whether it is a burst type, and (bound add, the rules an event late
+        # there is late for) of the rules reading it: looked up once per type, not per event.
+        self._by_type: dict[str, tuple[bool, list[tuple[Adder, Readers]]]] = {}
         self._watermark = -(2**62)
         self._close_at = NEVER  # the earliest `end - 1` among open windows
         self.events = 0
@@ -73,15 +90,15 @@ class Detector:
         self.events += 1
         wm = self._watermark
         ts, event_type = event[0], event[1]
-        burst = event_type in BURST_EVENT_TYPES
+        burst, adders = self._by_type.get(event_type) or self._dispatch(event_type)
         late_for: list[str] | None = None
         close_at = self._close_at
-        for add, event_types, name in self._adders:
-            if event_types is not None and event_type not in event_types:
-                continue
+        for add, readers in adders:
             closes = add(event, ts, burst, wm)
             if closes is None:
-                late_for = [name] if late_for is None else [*late_for, name]
+                late_for = (
+                    readers(event_type) if late_for is None else late_for + readers(event_type)
+                )
             elif closes < close_at:
                 close_at = closes
         self._close_at = close_at
@@ -117,6 +134,18 @@ class Detector:
     def finish(self) -> list[Alert]:
         """End of input: the final watermark fires every window still open."""
         return self._close(NEVER)
+
+    def _dispatch(self, event_type: str) -> tuple[bool, list[tuple[Adder, Readers]]]:
+        """What `process` needs for an event type, worked out on its first event."""
+        dispatch = self._by_type[event_type] = (
+            event_type in BURST_EVENT_TYPES,
+            [
+                (rule.add, rule.readers)
+                for rule in self._rules
+                if rule.event_types is None or event_type in rule.event_types
+            ],
+        )
+        return dispatch
 
     # -- windows closing -----------------------------------------------------------------
 

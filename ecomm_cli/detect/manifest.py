@@ -19,7 +19,9 @@ from ecomm_cli.settings import PROJECT_ROOT
 
 MANIFEST_PATH = PROJECT_ROOT / "sql" / "realtime" / "rules.json"
 RULE_KINDS = ("per_user", "platform")
-WINDOW_TYPES = ("tumbling",)
+# Tumbling: back to back, `size` long. Hopping: `size` long, one starting every `slide` (size a
+# multiple of slide), so an event falls in size / slide windows (Flink's HOP).
+WINDOW_TYPES = ("tumbling", "hopping")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -64,9 +66,13 @@ class Rule:
     window_type: str
     window_size: str  # the parameter holding the window length in seconds
     parameters: tuple[Parameter, ...]
+    window_slide: str | None = None  # hopping windows: the parameter holding the slide
     baseline: tuple[tuple[str, str], ...] = ()  # (setting, parameter name)
     # How long an offender of this rule stays blocked (0: alert only); read by the Lambda.
     block: Parameter | None = None
+    # The bot behaviour the rule catches, shared by a short rule and its sustained counterpart
+    # (None for platform-wide rules): the evaluation scores recall per family.
+    family: str | None = None
 
     def parameter(self, name: str) -> Parameter:
         for parameter in self.parameters:
@@ -99,6 +105,14 @@ class Manifest:
 
     def rule_parameters(self) -> tuple[Parameter, ...]:
         return tuple(p for rule in self.rules for p in rule.parameters)
+
+    def families(self) -> dict[str, tuple[str, ...]]:
+        """family -> the rules that catch it, in the manifest's order."""
+        found: dict[str, tuple[str, ...]] = {}
+        for rule in self.rules:
+            if rule.family is not None:
+                found[rule.family] = (*found.get(rule.family, ()), rule.name)
+        return found
 
     def parameters_for(self, user: str) -> tuple[Parameter, ...]:
         """Every rule parameter and the settings `user` (detector, flink, lambda) reads."""
@@ -158,6 +172,11 @@ def _rule(name: str, entry: Any, sql_dir: Path) -> Rule:
         raise ManifestError(f"{where}.window: type must be one of {', '.join(WINDOW_TYPES)}")
     if window.get("size") not in names:
         raise ManifestError(f"{where}.window: size must name one of the rule's parameters")
+    slide = window.get("slide")
+    if (window["type"] == "hopping") != (slide is not None) or (slide and slide not in names):
+        raise ManifestError(
+            f"{where}.window: a hopping window names its slide parameter, a tumbling one none"
+        )
     baseline = tuple(sorted(dict(entry.get("baseline") or {}).items()))
     for setting, parameter in baseline:
         if parameter not in names:
@@ -167,7 +186,11 @@ def _rule(name: str, entry: Any, sql_dir: Path) -> Rule:
     if not sql.endswith(".sql") or not path.is_file():
         raise ManifestError(f"{where}.sql: no rule file {path}")
     block = entry.get("block")
+    family = entry.get("family")
+    if (kind == "per_user") != isinstance(family, str):
+        raise ManifestError(f"{where}: a per_user rule names its family, a platform rule none")
     rule = Rule(
+        family=family,
         block=None if block is None else _parameter(f"{name}_block_seconds", block, where, "block"),
         name=name,
         kind=str(kind),
@@ -175,11 +198,16 @@ def _rule(name: str, entry: Any, sql_dir: Path) -> Rule:
         description=str(entry.get("description", "")).strip(),
         window_type=str(window["type"]),
         window_size=str(window["size"]),
+        window_slide=None if slide is None else str(slide),
         parameters=parameters,
         baseline=baseline,
     )
     if not rule.description:
         raise ManifestError(f"{where}: needs a description")
+    if rule.window_slide is not None:
+        size, step = rule.parameter(rule.window_size).value, rule.parameter(rule.window_slide).value
+        if size % step:
+            raise ManifestError(f"{where}.window: {size} s is not a multiple of the {step} s slide")
     return rule
 
 
@@ -252,7 +280,7 @@ def markdown_table(manifest: Manifest | None = None) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for rule in manifest.rules:
-        window = rule.window_type
+        window = rule.window_type if rule.window_slide is None else "hopping"
         for i, p in enumerate(rule.parameters):
             lines.append(
                 f"| {'`' + rule.name + '`' if i == 0 else ''} | {rule.kind if i == 0 else ''} "

@@ -21,6 +21,8 @@ SCRAPER = "scraper"
 CART_STUFFER = "cart_stuffer"
 SESSION_CYCLER = "session_cycler"
 TRAFFIC_SPIKE = "traffic_spike"
+# The short rules' sustained counterparts, over hopping windows of about an hour.
+SUSTAINED_RULES = tuple(r.name for r in MANIFEST.rules if r.window_slide is not None)
 # In the manifest's order: the order alerts of one window end are reported in.
 RULES = MANIFEST.rule_names
 USER_RULES = tuple(rule.name for rule in MANIFEST.rules if rule.kind == "per_user")
@@ -49,6 +51,14 @@ class Thresholds(Mapping[str, Any]):
             raise ValueError(
                 f"unknown threshold {sorted(overrides)[0]!r} (one of {', '.join(known)})"
             )
+        for rule in rules.rules:
+            if rule.window_slide is not None:
+                size, slide = values[rule.window_size], values[rule.window_slide]
+                if size % slide:
+                    raise ValueError(
+                        f"{rule.window_size} ({size}) must be a multiple of "
+                        f"{rule.window_slide} ({slide})"
+                    )
         object.__setattr__(self, "_values", values)
         object.__setattr__(self, "_manifest", rules)
 
@@ -108,6 +118,11 @@ class Thresholds(Mapping[str, Any]):
     def window_seconds(self, rule: str) -> int | float:
         """The window length of `rule`, in seconds."""
         return self._values[self._manifest.rule(rule).window_size]
+
+    def slide_seconds(self, rule: str) -> int | float | None:
+        """How often a hopping window of `rule` starts; None for a tumbling rule."""
+        slide = self._manifest.rule(rule).window_slide
+        return None if slide is None else self._values[slide]
 
     def longest_window_seconds(self) -> int | float:
         """The longest window any rule keeps open."""

@@ -63,7 +63,8 @@ def write_reproducible_zip(target: Path, entries: Iterable[tuple[str, Path]]) ->
 
 
 def build_lambda_zip(settings: Settings, source: Path | None = None) -> Path:
-    """The alerting Lambda: the `lambdas/` package tree, handler modules at the zip root."""
+    """The Lambdas' code: the `lambdas/` package tree, handler modules at the zip root (one zip
+    for the alerting Lambda, `alerting.handler`, and the block lookup, `blocks.handler`)."""
     source = source or PROJECT_ROOT / "lambdas"
     files = _source_files(source)
     if not any(f.suffix == ".py" for f in files):

@@ -36,6 +36,9 @@ th, td { padding: 3px 8px; border-bottom: 1px solid var(--line); text-align: lef
 th { position: sticky; top: 0; background: #eef1f7; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.total td { font-weight: 600; background: #f3f6ff; }
+h3 { font-size: 14px; margin: 14px 0 4px; }
+ul.samples { margin: 0; padding-left: 16px; white-space: normal; font-size: 12px; }
+td.platform { font-style: italic; color: #8a4b00; }
 """
 
 CHARTS_JS = r"""

@@ -5,12 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ecomm_cli import aws_clients, environments
+from ecomm_cli.alerts.mitigation import active_blocks
+from ecomm_cli.alerts.sources import read_mitigation, read_offender_items
+from ecomm_cli.alerts.status import AlertsError
 from ecomm_cli.errors import EcommError
 from ecomm_cli.kpi import catalog
 from ecomm_cli.kpi.engines import Engine
 from ecomm_cli.kpi.parameters import ALL_FROM, ALL_TO, KpiParameters
 from ecomm_cli.kpi.runner import run_kpis
 from ecomm_cli.report.page import KpiSection, Report, render_report
+from ecomm_cli.report.realtime import RealtimeSection, alerts_from_items
 from ecomm_cli.settings import Settings
 
 
@@ -27,6 +34,31 @@ def describe_period(parameters: KpiParameters) -> str:
     return "all data"
 
 
+def read_realtime(settings: Settings, now: datetime | None = None) -> RealtimeSection:
+    """The environment's offenders and blocks for the report; when they cannot be read (no
+    local stack, no state, no access), a section that says why instead of an error, so the
+    KPI part of the report never depends on the real-time stack."""
+    now = now or datetime.now(UTC)
+    try:
+        settings, outputs = environments.resolve(
+            settings, require=["offenders_table", "mitigation_table"]
+        )
+        dynamodb = aws_clients.client("dynamodb", settings, max_attempts=2)
+        items = read_offender_items(dynamodb, str(outputs["offenders_table"]))
+        blocks, allows = read_mitigation(dynamodb, str(outputs["mitigation_table"]))
+        alerts = alerts_from_items(items)
+    except (EcommError, AlertsError) as exc:
+        return RealtimeSection(settings.env, unavailable=str(exc))
+    except (BotoCoreError, ClientError) as exc:
+        return RealtimeSection(settings.env, unavailable=str(exc).splitlines()[0])
+    return RealtimeSection(
+        environment=settings.env,
+        alerts=alerts,
+        active_blocks=active_blocks(blocks, allows, now),
+        allowlisted=sum(1 for a in allows if a.in_force(now)),
+    )
+
+
 def build_report(
     parameters: KpiParameters,
     engine: Engine,
@@ -34,8 +66,10 @@ def build_report(
     *,
     workgroup: str | None = None,
     database: str | None = None,
+    with_realtime: bool = True,
 ) -> Report:
-    """Every KPI of the catalog, run once with the same parameters, ready to render."""
+    """Every KPI of the catalog, run once with the same parameters, ready to render, and the
+    environment's real-time section (unless `with_realtime` is False)."""
     names = catalog.names()
     queries = {name: catalog.load(name) for name in names}
     results = run_kpis(names, parameters, engine, settings, workgroup=workgroup, database=database)
@@ -52,6 +86,7 @@ def build_report(
         period=describe_period(parameters),
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         notes=notes,
+        realtime=read_realtime(settings) if with_realtime else None,
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from ecomm_cli.kpi.result import KpiResult
 from ecomm_cli.output import format_cell
+from ecomm_cli.report import realtime
 from ecomm_cli.report.assets import CHARTS_JS, REPORT_CSS
 from ecomm_cli.report.charts import PERIOD_TOTAL, ChartSpec, chart_specs
 
@@ -39,6 +40,8 @@ class Report:
     period: str
     generated_at: str
     notes: list[str] = field(default_factory=list)
+    # The real-time section (None: the report was built without one).
+    realtime: realtime.RealtimeSection | None = None
 
 
 def script_json(data: Any) -> str:
@@ -115,12 +118,14 @@ def render_report(report: Report) -> str:
     """The whole page as one self-contained HTML string."""
     specs = {s.result.name: chart_specs(s.result) for s in report.sections}
     all_specs = [spec for s in report.sections for spec in specs[s.result.name]]
+    all_specs += realtime.chart_specs(report.realtime)
     nav = "".join(
         f'<a href="#kpi-{html.escape(s.result.name)}">{html.escape(s.result.name)}</a>'
         for s in report.sections
-    )
+    ) + ('<a href="#realtime">real-time</a>' if report.realtime else "")
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)
     sections = "".join(render_section(s, specs[s.result.name]) for s in report.sections)
+    sections += realtime.render_section(report.realtime)
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'

@@ -31,6 +31,9 @@ PLATFORM_OFFENDER = "platform"
 # whose import (protobuf) is only paid when a producer aggregates.
 KPL_MAGIC = b"\xf3\x89\x9a\xc2"
 COOLDOWN_SORT_KEY = "cooldown"
+# Per offender and rule: the end of the latest window recorded, so the overlapping windows of a
+# hopping rule (up to 12 for the sustained rules) are one offence, alerted once.
+INCIDENT_SORT_KEY_PREFIX = "incident#"
 
 
 class MalformedAnomaly(ValueError):
@@ -151,6 +154,11 @@ def offender_key(anomaly: Anomaly) -> tuple[str, str]:
 def cooldown_key(anomaly: Anomaly) -> tuple[str, str]:
     """(pk, sk) of the per-offender cooldown item, shared by all rules."""
     return anomaly.offender, COOLDOWN_SORT_KEY
+
+
+def incident_key(anomaly: Anomaly) -> tuple[str, str]:
+    """(pk, sk) of the offender's item for this rule that chains overlapping windows."""
+    return anomaly.offender, f"{INCIDENT_SORT_KEY_PREFIX}{anomaly.rule}"
 
 
 def expires_at(now: datetime, ttl_days: int) -> int:

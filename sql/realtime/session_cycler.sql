@@ -7,7 +7,8 @@
 -- catches it without any state beyond the window (a "new" session is one the window has not
 -- seen). Every event type counts: the bot's sessions are what matter, not what it does in them.
 -- Real REES46 data does churn sessions (the cosmetics sample has a customer with 10 in one
--- minute), hence a threshold above that.
+-- minute), hence a threshold above that. Events without a session (the public exports have
+-- them) do not count, and are not the window's samples: a missing session is not a new one.
 --
 -- Tumbling windows on the event's own time; samples: first and last event.
 INSERT INTO anomalies
@@ -26,6 +27,7 @@ FROM (
     COUNT(DISTINCT user_session) AS sessions,
     '[' || FIRST_VALUE(sample) || ',' || LAST_VALUE(sample) || ']' AS samples
   FROM TABLE(TUMBLE(TABLE actions, DESCRIPTOR(event_time), INTERVAL '${session_cycler_window_seconds}' SECOND(6)))
+  WHERE user_session IS NOT NULL
   GROUP BY window_start, window_end, user_id
 )
 WHERE sessions >= ${session_cycler_sessions_per_minute}

@@ -114,9 +114,9 @@ def test_a_restart_reads_only_what_is_new(streams: tuple[Any, str, str], tmp_pat
     again = _runner(streams, checkpoint).drain()
     assert (again.events, again.alerts) == (0, 0)
 
-    _put(kinesis, events, 1, [_event(60 + s * 0.3, user=3, product=s) for s in range(21)])
+    _put(kinesis, events, 1, [_event(60 + s * 0.3, user=3, product=s) for s in range(26)])
     later = _runner(streams, checkpoint).drain()
-    assert (later.events, later.alerts) == (21, 1)
+    assert (later.events, later.alerts) == (26, 1)
     assert [(a["user_id"], a["rule"]) for a in _anomalies(kinesis, anomalies)] == [
         (1, "flood"),
         (3, "flood"),

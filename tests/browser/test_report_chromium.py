@@ -62,6 +62,7 @@ class RenderedPage:
     body: dict[str, str | None] = field(default_factory=dict)
     specs: list[dict[str, object]] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
+    dom: str = ""  # the serialized DOM after the scripts ran
 
 
 class _DomReader(HTMLParser):
@@ -106,7 +107,7 @@ def render(page_file: Path, profile: Path) -> RenderedPage:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    page = RenderedPage()
+    page = RenderedPage(dom=done.stdout)
     _DomReader(page).feed(done.stdout)
     # Chromium logs each console message as `...:CONSOLE:<line>] "<text>", source: ...`.
     page.console = [
@@ -205,3 +206,32 @@ def test_a_broken_chart_and_a_script_error_are_caught(report_file: Path, tmp_pat
     assert any("notDefinedAnywhere" in line for line in page.console)
     # The other charts still drew.
     assert sum(f["data-drawn"] == "true" for f in page.figures) == 6
+
+
+def test_the_real_time_section_draws_with_its_evidence(tmp_path: Path) -> None:
+    """A report with offenders, a block and a platform-wide spike: its chart draws one bar per
+    (hour, rule) with offenders, and the page stays silent."""
+    from ecomm_cli.report.page import Report, render_report
+    from ecomm_cli.report.realtime import CHART_ID
+    from tests.unit.test_report_realtime import realtime_section
+
+    page_file = tmp_path / "realtime.html"
+    section = realtime_section()
+    page_file.write_text(
+        render_report(
+            Report(sections=[], engine="local", period="all", generated_at="now", realtime=section)
+        ),
+        encoding="utf-8",
+    )
+    page = render(page_file, tmp_path / "profile")
+    assert page.console == [] and page.body.get("data-errors") == "0"
+    [figure] = page.figures
+    [spec] = page.specs
+    assert figure["data-chart"] == CHART_ID and figure["data-state"] == "drawn"
+    assert figure["data-marks"] == str(mark_count(spec)) == "4"
+    # What the browser shows: the spike as platform-wide (never a user "None"), the block in
+    # force, and each alert's evidence samples, escaped.
+    assert '<td class="platform">platform-wide</td>' in page.dom and "None" not in page.dom
+    assert 'data-realtime="blocks"' in page.dom and "<td>user 42</td>" in page.dom
+    assert "2019-10-01T06:00:09Z · view · 5802432 · 42 · s-1" in page.dom
+    assert "&lt;b&gt;x&lt;/b&gt;" in page.dom

@@ -274,6 +274,43 @@ def check_apply(r: Rehearsal, proc: Any) -> None:
     assert ":key/" in head["SSEKMSKeyId"]
     with pytest.raises(ClientError):  # the lock file is gone once the apply ended
         s3.head_object(Bucket=STATE_BUCKET, Key="ecomm/dev/terraform.tfstate.tflock")
+    # The storefront's block lookup (issue 14) is deployed, so the destroy check covers it.
+    assert mitigation_resources(r.account) == MITIGATION_DEPLOYED
+
+
+# The block lookup's function, its IAM-authenticated URL, its role, its table and the policies
+# of the storefront and of the allowlist admins.
+MITIGATION_DEPLOYED = {
+    "function": f"{PREFIX}-blocks",
+    "url_auth": "AWS_IAM",
+    "role": f"{PREFIX}-blocks-lambda",
+    "table": f"{PREFIX}-mitigation",
+    "policies": sorted([f"{PREFIX}-blocks-storefront", f"{PREFIX}-allowlist-admin"]),
+}
+
+
+def mitigation_resources(account: Account) -> dict[str, Any]:
+    """Which of MITIGATION_DEPLOYED's resources the account holds now."""
+    c = account.client
+    found: dict[str, Any] = {}
+    functions = {f["FunctionName"] for f in c("lambda").list_functions()["Functions"]}
+    if MITIGATION_DEPLOYED["function"] in functions:
+        found["function"] = MITIGATION_DEPLOYED["function"]
+        try:
+            config = c("lambda").get_function_url_config(FunctionName=found["function"])
+            found["url_auth"] = config["AuthType"]
+        except ClientError:
+            pass
+    roles = {role["RoleName"] for role in c("iam").list_roles()["Roles"]}
+    if MITIGATION_DEPLOYED["role"] in roles:
+        found["role"] = MITIGATION_DEPLOYED["role"]
+    if MITIGATION_DEPLOYED["table"] in c("dynamodb").list_tables()["TableNames"]:
+        found["table"] = MITIGATION_DEPLOYED["table"]
+    policies = {p["PolicyName"] for p in c("iam").list_policies(Scope="Local")["Policies"]}
+    held = sorted(set(MITIGATION_DEPLOYED["policies"]) & policies)
+    if held:
+        found["policies"] = held
+    return found
 
 
 def write_as_the_managed_service(r: Rehearsal, zone: str, key: str) -> None:
@@ -330,6 +367,11 @@ def check_kpi(r: Rehearsal, proc: Any) -> None:
 
 def check_alerts(r: Rehearsal, proc: Any) -> None:
     assert "quiet" in proc.stdout, proc.stdout
+    # The blocks in force, read from dev's mitigation table named by its Terraform outputs, as
+    # the operator (whose policy the check before destroy then holds to these calls too).
+    active = r.run("ecomm alerts list --active --env dev --format json", key=OPERATOR_KEY)
+    assert active.returncode == 0, active.stdout + active.stderr
+    assert json.loads(active.stdout) == []
 
 
 def check_operator_permissions(r: Rehearsal) -> None:
@@ -370,6 +412,7 @@ def check_operator_permissions(r: Rehearsal) -> None:
 def check_destroy(r: Rehearsal, proc: Any) -> None:
     leftovers = platform_resources_left(r.account)
     assert leftovers == {}, leftovers
+    assert mitigation_resources(r.account) == {}
     # The bootstrap's bucket and key stay: they hold every environment's state.
     r.account.client("s3").head_bucket(Bucket=STATE_BUCKET)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,17 +22,21 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.credentials import Credentials
 from typer.testing import CliRunner
 
 from ecomm_cli import aws_clients, environments
+from ecomm_cli.alerts.lookup import BlocksLookup
+from ecomm_cli.alerts.mitigation import allow_update, unblock_update
+from ecomm_cli.alerts.sources import update_mitigation
 from ecomm_cli.app import app
-from ecomm_cli.local import call_log
+from ecomm_cli.local import call_log, lookup_server
 from ecomm_cli.settings import Settings
 from tests.permissions import calls as iam
 from tests.permissions.evaluator import Call, evaluate_resource_policy, unused_grants
 
 pytestmark = pytest.mark.e2e
-COMPONENTS = ("firehose", "flink", "lambda", "glue")
+COMPONENTS = ("firehose", "flink", "lambda", "glue", "blocks")
 
 
 @dataclass
@@ -99,6 +104,29 @@ def _rollback_run(settings: Settings, outputs: dict[str, Any]) -> None:
     assert [i for i in left if i["sk"]["S"].startswith("rule#")] == [], "the rollback ran"
 
 
+def _lookup_run(settings: Settings, outputs: dict[str, Any]) -> None:
+    """The block lookup as the storefront calls it (`ecomm local lookup` in this process): a
+    blocked bot, a user never flagged, and an unsigned request refused before the handler."""
+    server = lookup_server.serve(settings, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = BlocksLookup(
+            server.url, Credentials("AKIASTOREFRONT000001", "testing"), settings.region
+        )
+        table = str(outputs["mitigation_table"])
+        items = aws_clients.client("dynamodb", settings).scan(TableName=table)["Items"]
+        blocked = [i for i in items if "until" in i and "allowed_at" not in i]
+        assert blocked, "the lambda run blocked the flood and cart_stuffer bots"
+        user = int(blocked[0]["user_id"]["N"])
+        assert client.check(user).blocked
+        assert not client.check(7_777_777_777).blocked
+        assert client.request(f"/blocks/{user}", sign=False)[0] == 403
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="module")
 def checked(local_stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Checked:
     settings = local_stack
@@ -132,6 +160,7 @@ def checked(local_stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
     )
     _cli(settings, "local", "lambda")
     _rollback_run(settings, outputs)
+    _lookup_run(settings, outputs)
 
     stack = iam.read_stack(lambda service: aws_clients.client(service, settings), outputs)
     recorded = iam.recorded_calls(call_log.read(log), stack)
@@ -155,6 +184,14 @@ def test_every_component_was_recorded_with_its_fault_paths(checked: Checked) -> 
         "sqs:SendMessage",
         "kinesis:GetRecords",
     } <= actions["lambda"]
+    # The allowlist check and the block write on the mitigation table.
+    mitigation = checked.stack.arn("dynamodb", f"table/{checked.stack.outputs['mitigation_table']}")
+    assert {c.action for c in checked.recorded["lambda"] if c.resource == mitigation} == {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+    }
+    # The lookup reads single items, as its role.
+    assert {c.action for c in checked.recorded["blocks"]} == {"dynamodb:GetItem", "kms:Decrypt"}
 
 
 @pytest.mark.parametrize("component", COMPONENTS)
@@ -207,3 +244,64 @@ def test_removing_any_granted_action_makes_a_call_fail(checked: Checked, compone
         "granted but needed by no call (remove it, or declare the call that needs it): "
         + ", ".join(f"{g.sid}: {g.action}" for g in toothless)
     )
+
+
+# --- the managed policies of the storefront and of whoever runs `ecomm alerts allow | unblock` --
+
+ALLOWLIST_ADMIN_KEY = "AKIAALLOWLISTADMIN01"
+
+
+def test_the_storefront_policy_allows_the_lookup_through_its_iam_url_only(
+    checked: Checked, local_stack: Settings
+) -> None:
+    stack = checked.stack
+    arn = str(stack.outputs["storefront_policy_arn"])
+    policies = {"storefront": iam.managed_policy(aws_clients.client("iam", local_stack), arn)}
+    function = str(stack.outputs["lookup_function_arn"])
+    lookup = Call(
+        "storefront",
+        "lambda:InvokeFunctionUrl",
+        function,
+        {**iam.SECURE, "lambda:FunctionUrlAuthType": "AWS_IAM"},
+        "the storefront's signed GET /blocks/{user_id}",
+    )
+    assert iam.denied([lookup], policies, stack) == []
+    assert iam.bites(policies, [lookup], stack) == []
+    # Nothing else: not a URL without IAM auth, not a direct invoke, not another function.
+    others = [
+        Call("storefront", lookup.action, function, {"lambda:FunctionUrlAuthType": "NONE"}, "x"),
+        Call("storefront", "lambda:InvokeFunction", function, iam.SECURE, "x"),
+        Call("storefront", lookup.action, function.replace("-blocks", "-alerting"), {}, "x"),
+    ]
+    assert len(iam.denied(others, policies, stack)) == len(others)
+
+
+def test_allow_and_unblock_need_exactly_the_allowlist_admin_policy(
+    checked: Checked, local_stack: Settings
+) -> None:
+    """`ecomm alerts allow | unblock`'s own writes, signed with an admin's key: recorded by the
+    emulator and checked against the allowlist admin policy read back from the stack."""
+    stack = checked.stack
+    session = boto3.session.Session(
+        region_name=local_stack.region,
+        aws_access_key_id=ALLOWLIST_ADMIN_KEY,
+        aws_secret_access_key="testing",
+    )
+    dynamodb = session.client("dynamodb", endpoint_url=local_stack.resolved_endpoint())
+    table = str(stack.outputs["mitigation_table"])
+    now = datetime.now(UTC)
+    update_mitigation(dynamodb, table, allow_update(8_888_888_888, "admin", "wholesale", now, None))
+    update_mitigation(dynamodb, table, unblock_update(8_888_888_889))
+
+    records = [
+        r
+        for r in call_log.read(Path(os.environ[call_log.ENV_VAR]))
+        if r["key"] == ALLOWLIST_ADMIN_KEY
+    ]
+    calls = [c for r in records for c in iam.to_calls("allowlist-admin", r, stack)]
+    assert {c.action for c in calls} == {"dynamodb:UpdateItem", "kms:Decrypt"}
+    arn = str(stack.outputs["allowlist_admin_policy_arn"])
+    policies = {"admin": iam.managed_policy(aws_clients.client("iam", local_stack), arn)}
+    refused = iam.denied(calls, policies, stack)
+    assert refused == [], "\n".join(f"{f.call.why}: {f.decision.reason}" for f in refused)
+    assert iam.bites(policies, calls, stack) == []

@@ -319,6 +319,7 @@ def aws_only_calls(stack: Stack) -> dict[str, list[Call]]:
     )
     flink_app = str(o["flink_application_name"]) if o.get("flink_application_name") else None
     lambda_log = stack.arn("logs", f"log-group:/aws/lambda/{o['lambda_function_name']}")
+    lookup_log = stack.arn("logs", f"log-group:/aws/lambda/{o['lookup_function_name']}")
     glue_logs = [stack.arn("logs", f"log-group:{g}") for g in o.get("glue_log_groups", [])]
     s3_via, kinesis_via = stack.via("s3"), stack.via("kinesis")
 
@@ -459,6 +460,24 @@ def aws_only_calls(stack: Stack) -> dict[str, list[Call]]:
             "the event source mapping reads the shard count",
         ),
     ]
+    # The block lookup: `ecomm local lookup` plays its function URL and reads its table as its
+    # role; the runtime's own writes are these.
+    blocks = [
+        call(
+            "blocks",
+            "logs:CreateLogStream",
+            f"{lookup_log}:log-stream:2026/11/30/[$LATEST]x",
+            "each execution environment opens its stream",
+        ),
+        call(
+            "blocks",
+            "logs:PutLogEvents",
+            f"{lookup_log}:log-stream:2026/11/30/[$LATEST]x",
+            "the function's logs (a failed read is logged)",
+        ),
+        call("blocks", "xray:PutTraceSegments", "*", "tracing is Active"),
+        call("blocks", "xray:PutTelemetryRecords", "*", "tracing is Active"),
+    ]
     glue_keys = (
         "raw/events",
         "raw/events_$folder$",
@@ -507,6 +526,30 @@ def aws_only_calls(stack: Stack) -> dict[str, list[Call]]:
             for k in ("glue/tmp", "glue/tmp_$folder$", "glue/tmp/spark-1/part-0")
             for a in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
         ),
+        # The job switches each rewritten day's catalog partition to its run's folder and
+        # tags the folder it replaced for the curated bucket's lifecycle (glue/curate_events.py).
+        *(
+            call("glue", a, arn, "the job switches the events table's partitions")
+            for a in (
+                "glue:GetTable",
+                "glue:GetPartitions",
+                "glue:BatchCreatePartition",
+                "glue:BatchUpdatePartition",
+            )
+            for arn in (
+                stack.arn("glue", "catalog"),
+                stack.arn("glue", f"database/{o['glue_database']}"),
+                stack.arn("glue", f"table/{o['glue_database']}/{o['glue_events_table']}"),
+            )
+        ),
+        call(
+            "glue",
+            "s3:PutObjectTagging",
+            stack.s3(
+                curated, "events/runs/20191001T000000Z-0a1b2c3d/event_date=2019-10-01/p.parquet"
+            ),
+            "the job tags the day folder a newer run replaced",
+        ),
         call("glue", "kms:Decrypt", key, "every zone is SSE-KMS", s3_via),
         call("glue", "kms:GenerateDataKey", key, "new objects are SSE-KMS", s3_via),
         call("glue", "kms:Encrypt", key, "job bookmarks are CSE-KMS (the security configuration)"),
@@ -531,7 +574,7 @@ def aws_only_calls(stack: Stack) -> dict[str, list[Call]]:
         ),
     ]
     del prefix
-    return {"firehose": firehose, "flink": flink, "lambda": lambda_, "glue": glue}
+    return {"firehose": firehose, "flink": flink, "lambda": lambda_, "glue": glue, "blocks": blocks}
 
 
 def operator_aws_only_calls(stack: Stack) -> list[Call]:
@@ -562,7 +605,15 @@ def operator_aws_only_calls(stack: Stack) -> list[Call]:
             "Athena resolves the query's database",
         ),
         *(
-            call("glue:GetTable", arn, "Athena reads the events table (partition projection)")
+            call("glue:GetTable", arn, "Athena reads the events table")
+            for arn in (
+                f"{glue}:catalog",
+                f"{glue}:database/{database}",
+                f"{glue}:table/{database}/{o['glue_events_table']}",
+            )
+        ),
+        *(
+            call("glue:GetPartitions", arn, "Athena reads where each day currently lives")
             for arn in (
                 f"{glue}:catalog",
                 f"{glue}:database/{database}",
@@ -717,6 +768,7 @@ def service_principal_checks(stack: Stack) -> list[tuple[str, Call, str, dict[st
         "flink": "kinesisanalytics.amazonaws.com",
         "lambda": "lambda.amazonaws.com",
         "glue": "glue.amazonaws.com",
+        "blocks": "lambda.amazonaws.com",
     }
     for component, arn in stack.role_arns.items():
         context = {"aws:SourceAccount": stack.account}

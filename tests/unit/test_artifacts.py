@@ -69,3 +69,12 @@ def test_lambda_zip_changes_only_when_sources_change(tmp_path: Path) -> None:
     assert zipfile.ZipFile(settings.build_dir / artifacts.LAMBDA_ZIP).namelist() == [
         "alerting/handler.py"
     ]
+
+
+def test_the_shipped_lambda_zip_holds_both_handlers(tmp_path: Path) -> None:
+    """One zip for the alerting Lambda and the block lookup (which imports the alerting
+    package's store), handler modules at the root as their `handler` settings name them."""
+    settings = Settings.load(state_dir=tmp_path)
+    names = set(zipfile.ZipFile(artifacts.build_lambda_zip(settings)).namelist())
+    assert {"alerting/handler.py", "alerting/store.py", "blocks/handler.py"} <= names
+    assert not any(name.startswith("tests/") or "__pycache__" in name for name in names)

@@ -29,10 +29,14 @@ def rules(alerts: list[dict]) -> list[str]:
     return [alert["rule"] for alert in alerts]
 
 
+# The semantics tests pin the flood threshold at 20 so they do not move with its default.
+FLOOD_20 = {"flood_events_per_window": 20}
+
+
 def test_flood_fires_at_the_threshold_and_not_below() -> None:
     at_threshold = [ev(i * 0.4, product=i % 3) for i in range(20)]  # 20 views in 8 s
     below = at_threshold[:19]
-    alerts = run(at_threshold)
+    alerts = run(at_threshold, **FLOOD_20)
     assert rules(alerts) == ["flood"]
     assert alerts[0] == {
         "user_id": 7,
@@ -47,7 +51,10 @@ def test_flood_fires_at_the_threshold_and_not_below() -> None:
              "user_id": 7, "user_session": "s1"},
         ],
     }  # fmt: skip
-    assert run(below) == []
+    assert run(below, **FLOOD_20) == []
+    default = Thresholds().flood_events_per_window
+    assert rules(run([ev(i * 8 / default) for i in range(default)])) == ["flood"]
+    assert run([ev(i * 8 / default) for i in range(default - 1)]) == []
 
 
 def test_same_second_checkout_and_cart_clearing_count_as_one_action() -> None:
@@ -59,7 +66,7 @@ def test_same_second_checkout_and_cart_clearing_count_as_one_action() -> None:
     assert run(spread, flood_events_per_window=10) != []
     assert run(spread, flood_events_per_window=11) == []
     # Views are never deduplicated: 20 in one second are 20 actions.
-    assert rules(run([ev(2) for _ in range(20)])) == ["flood"]
+    assert rules(run([ev(2) for _ in range(20)], **FLOOD_20)) == ["flood"]
 
 
 def test_flood_windows_are_tumbling_and_aligned_to_the_epoch() -> None:
@@ -117,7 +124,7 @@ def test_traffic_spike_is_relative_to_a_trailing_baseline() -> None:
 
 
 def test_windows_close_when_the_watermark_passes_their_end() -> None:
-    detector = Detector()  # 5 s of out-of-orderness
+    detector = Detector(Thresholds(**FLOOD_20))  # 5 s of out-of-orderness
     for i in range(20):
         assert detector.process(ev(i * 0.4)) == []
     assert detector.process(ev(14.998, user=1)) == []  # watermark 9.998 s: still open
@@ -143,6 +150,11 @@ def test_late_events_are_counted_and_reported_not_silently_dropped() -> None:
         "cart_stuffer": 0,
         "session_cycler": 1,
         "traffic_spike": 1,
+        # An hour-long window holding it is still open: on time for the sustained rules.
+        "sustained_volume": 0,
+        "sustained_scraper": 0,
+        "sustained_cart_stuffer": 0,
+        "sustained_session_churn": 0,
     }
     assert detector.late.samples == [ev(2)]
     assert detector.events == 5
@@ -180,7 +192,7 @@ def test_iso_formatting() -> None:
 
 
 def test_advancing_the_watermark_closes_windows_of_a_quiet_stream() -> None:
-    detector = Detector()
+    detector = Detector(Thresholds(**FLOOD_20))
     for i in range(20):
         detector.process(ev(i * 0.4))
     assert detector.advance(at(9.998)) == []

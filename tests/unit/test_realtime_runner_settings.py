@@ -8,6 +8,7 @@ import pytest
 
 from ecomm_cli.aws_clients import COMPONENT_KEYS
 from ecomm_cli.detect import Alert, Thresholds
+from ecomm_cli.detect.rules import SUSTAINED_RULES
 from ecomm_cli.realtime import lambda_runner
 from ecomm_cli.realtime.detector_runner import (
     DetectorRunnerError,
@@ -63,8 +64,11 @@ def test_partition_key_and_longest_window() -> None:
     platform_alert = Alert("traffic_spike", None, 0, 10_000, 500, ())
     assert partition_key(user_alert) == "42"
     assert partition_key(platform_alert) == "traffic_spike"
-    assert longest_window_ms(Thresholds()) == 300_000
-    assert longest_window_ms(Thresholds(cart_stuffer_window_seconds=30)) == 60_000
+    # The sustained rules' hour is the longest by default; shortened, the longest one wins.
+    assert longest_window_ms(Thresholds()) == 3_600_000
+    ten_minutes = {f"{rule}_window_seconds": 600 for rule in SUSTAINED_RULES}
+    ten_minutes["sustained_scraper_window_seconds"] = 1200
+    assert longest_window_ms(Thresholds(**ten_minutes)) == 1_200_000
 
 
 def test_the_handler_is_loaded_by_its_handler_string() -> None:

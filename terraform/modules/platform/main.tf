@@ -98,6 +98,7 @@ module "realtime" {
   flink_parallelism                      = var.flink_parallelism
   rules                                  = var.rules
   alert_cooldown_seconds                 = var.alert_cooldown_seconds
+  block_seconds                          = var.block_seconds
   offenders_ttl_days                     = var.offenders_ttl_days
   alert_email                            = var.alert_email
   lambda_batch_size                      = var.lambda_batch_size

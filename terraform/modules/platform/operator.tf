@@ -39,11 +39,11 @@ data "aws_iam_policy_document" "operator" {
     resources = [module.analytics.workgroup_arn]
   }
 
-  # Athena reads the catalog with the caller's permissions (partition projection: no
-  # partitions to read).
+  # Athena reads the catalog with the caller's permissions, and the events table's partitions
+  # (the Glue job points each day at its current run folder).
   statement {
     sid     = "ReadTheCatalog"
-    actions = ["glue:GetDatabase", "glue:GetTable"]
+    actions = ["glue:GetDatabase", "glue:GetPartitions", "glue:GetTable"]
     resources = [
       "${local.glue_arn}:catalog",
       "${local.glue_arn}:database/${module.catalog.database_name}",
@@ -82,10 +82,11 @@ data "aws_iam_policy_document" "operator" {
     resources = [module.lake.athena_results_bucket_arn]
   }
 
+  # The offenders, and the blocks and allowlist (`ecomm alerts list --active`, the report).
   statement {
     sid       = "ReadTheOffenders"
     actions   = ["dynamodb:Scan"]
-    resources = [module.realtime.offenders_table_arn]
+    resources = [module.realtime.offenders_table_arn, module.realtime.mitigation_table_arn]
   }
 
   # DescribeAlarms is a list call, authorised against every alarm (the CLI filters by the

@@ -116,6 +116,41 @@ output "alerts_topic_arn" {
   value       = module.realtime.alerts_topic_arn
 }
 
+output "mitigation_table" {
+  description = "DynamoDB table of blocks and allowlist entries."
+  value       = module.realtime.mitigation_table_name
+}
+
+output "block_seconds" {
+  description = "Seconds an offender of each rule is blocked (0: alert only)."
+  value       = module.realtime.block_seconds
+}
+
+output "lookup_function_name" {
+  description = "Block lookup Lambda function (`ecomm local lookup` serves its handler)."
+  value       = module.realtime.lookup_function_name
+}
+
+output "lookup_function_arn" {
+  description = "ARN of the block lookup function."
+  value       = module.realtime.lookup_function_arn
+}
+
+output "lookup_url" {
+  description = "Function URL of the block lookup (IAM auth): GET <url>blocks/{user_id}."
+  value       = module.realtime.lookup_url
+}
+
+output "storefront_policy_arn" {
+  description = "Managed policy for the storefront's role: call the block lookup, nothing else."
+  value       = module.realtime.storefront_policy_arn
+}
+
+output "allowlist_admin_policy_arn" {
+  description = "Managed policy for whoever runs `ecomm alerts allow | unblock` against this environment."
+  value       = module.realtime.allowlist_admin_policy_arn
+}
+
 output "dlq_url" {
   description = "SQS queue of anomaly batches the Lambda could not process."
   value       = module.realtime.dlq_url
@@ -183,6 +218,7 @@ output "iam_role_arns" {
     flink    = module.realtime.flink_role_arn
     lambda   = module.realtime.lambda_role_arn
     glue     = module.catalog.glue_job_role_arn
+    blocks   = module.realtime.lookup_role_arn
   }
 }
 

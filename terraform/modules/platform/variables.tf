@@ -167,6 +167,13 @@ variable "rules" {
   nullable    = false
 }
 
+variable "block_seconds" {
+  description = "Overrides of how long an offender of each rule is blocked, in seconds, by rule name (0: alert only); unset rules take the rules manifest's `block`. The realtime module checks names and bounds."
+  type        = map(number)
+  default     = {}
+  nullable    = false
+}
+
 variable "alert_cooldown_seconds" {
   description = "Seconds between two alerts about the same offender; null takes the rules manifest's."
   type        = number

@@ -1,6 +1,7 @@
 # The real-time channel: Flink rules over the events stream write anomalies to their own
-# stream; a Lambda turns each anomaly into an idempotent offender item and, at most once per
-# cooldown per user, an SNS message.
+# stream; a Lambda turns each anomaly into an idempotent offender item, a block with an end time
+# (unless the user is allowlisted) and, at most once per cooldown per user, an SNS message; a
+# second Lambda behind an IAM-authenticated function URL answers the storefront's block lookups.
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
@@ -14,6 +15,7 @@ locals {
   anomalies_stream_name = "${var.name_prefix}-anomalies"
   flink_app_name        = "${var.name_prefix}-anomaly-rules"
   lambda_name           = "${var.name_prefix}-alerting"
+  lookup_name           = "${var.name_prefix}-blocks"
   flink_code_key        = "flink/${local.flink_app_name}.zip"
   events_consumer_name  = "${var.name_prefix}-anomaly-rules"
 
@@ -40,6 +42,13 @@ locals {
   )
   flink_rules            = { for k, v in local.rules : k => tostring(v) }
   alert_cooldown_seconds = coalesce(var.alert_cooldown_seconds, local.manifest.settings.alert_cooldown_seconds.value)
+  # Each rule's block duration (the manifest's `block`, 0: alert only), with `block_seconds`
+  # applied; the alerting Lambda receives the map as JSON.
+  manifest_blocks = { for name, rule in local.manifest.rules : name => rule.block if try(rule.block, null) != null }
+  block_seconds = merge(
+    { for name, block in local.manifest_blocks : name => block.value },
+    { for name, value in var.block_seconds : name => value if value != null },
+  )
   flink_run_options = merge(
     { python = "main.py" },
     var.flink_connector_jar == null ? {} : { jarfile = var.flink_connector_jar },
@@ -319,6 +328,42 @@ resource "aws_dynamodb_table" "this" {
   tags = var.tags
 }
 
+# Blocks and the allowlist, one item per user: their own table (see the README, "Mitigation"),
+# read on the storefront's hot path by the lookup, whose role can read nothing else.
+resource "aws_dynamodb_table" "mitigation" {
+  name                        = "${var.name_prefix}-mitigation"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  range_key                   = "sk"
+  deletion_protection_enabled = var.offenders_table_deletion_protection
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  # Tidying only: every read checks `until` itself (TTL deletes up to days late).
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  tags = var.tags
+}
+
 resource "aws_sns_topic" "this" {
   name              = "${var.name_prefix}-alerts"
   kms_master_key_id = var.kms_key_arn
@@ -462,6 +507,18 @@ data "aws_iam_policy_document" "lambda" {
     resources = [aws_dynamodb_table.this.arn]
   }
 
+  # GetItem: the user's allowlist entry, read before anything is written; UpdateItem: the
+  # block, set only when it ends later than the current one and no allowlist entry is in force
+  # (one conditional write on the user's item).
+  statement {
+    sid = "ReadAllowlistWriteBlocks"
+    actions = [
+      "dynamodb:GetItem",
+      "dynamodb:UpdateItem",
+    ]
+    resources = [aws_dynamodb_table.mitigation.arn]
+  }
+
   statement {
     sid       = "PublishAlerts"
     actions   = ["sns:Publish"]
@@ -541,6 +598,8 @@ resource "aws_lambda_function" "this" {
       ALERTS_TOPIC_ARN             = aws_sns_topic.this.arn
       ALERT_COOLDOWN_SECONDS       = tostring(local.alert_cooldown_seconds)
       OFFENDERS_TTL_DAYS           = tostring(var.offenders_ttl_days)
+      MITIGATION_TABLE             = aws_dynamodb_table.mitigation.name
+      BLOCK_SECONDS                = jsonencode(local.block_seconds)
       POWERTOOLS_METRICS_NAMESPACE = var.metric_namespace
       POWERTOOLS_SERVICE_NAME      = "alerting"
     }
@@ -579,4 +638,158 @@ resource "aws_lambda_event_source_mapping" "this" {
       error_message = "lambda_reserved_concurrency must be at least anomalies_shard_count x lambda_parallelization_factor, or the mapping is throttled."
     }
   }
+}
+
+# --- the storefront's block lookup ---------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "lookup" {
+  name              = "/aws/lambda/${local.lookup_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "lookup" {
+  # One GetItem per lookup: the user's item, block and allowlist entry (lambdas/blocks).
+  statement {
+    sid       = "ReadBlocksAndAllowlist"
+    actions   = ["dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.mitigation.arn]
+  }
+
+  # The table is SSE-KMS with the platform key: decrypt through DynamoDB only.
+  statement {
+    sid       = "UsePlatformKeyThroughDynamoDB"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.${local.region}.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid = "WriteFunctionLogs"
+    actions = [
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+    ]
+    resources = ["${aws_cloudwatch_log_group.lookup.arn}:*"]
+  }
+
+  # X-Ray's PutTraceSegments/PutTelemetryRecords have no resource-level permissions.
+  statement {
+    sid = "WriteTraces"
+    actions = [
+      "xray:PutTelemetryRecords",
+      "xray:PutTraceSegments",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role" "lookup" {
+  name               = "${local.lookup_name}-lambda"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "lookup" {
+  name   = "blocks-lookup"
+  role   = aws_iam_role.lookup.id
+  policy = data.aws_iam_policy_document.lookup.json
+}
+
+resource "aws_lambda_function" "lookup" {
+  #checkov:skip=CKV_AWS_116:Invoked synchronously through its function URL only; a failed lookup is answered (the storefront fails open), there is no asynchronous event to keep.
+  #checkov:skip=CKV_AWS_117:Talks only to DynamoDB's regional API; no private resources justify a VPC and its NAT costs on the storefront's hot path.
+  #checkov:skip=CKV_AWS_272:The zip is built reproducibly by `ecomm plan` and hashed at plan time (source_code_hash); code signing needs a Signer profile outside this project.
+  function_name                  = local.lookup_name
+  description                    = "Answers the storefront's GET /blocks/{user_id} from the mitigation table"
+  role                           = aws_iam_role.lookup.arn
+  runtime                        = var.lambda_runtime
+  handler                        = "blocks.handler.lambda_handler"
+  filename                       = var.lambda_zip_path
+  source_code_hash               = filebase64sha256(var.lambda_zip_path)
+  memory_size                    = var.lookup_memory_mb
+  timeout                        = var.lookup_timeout_seconds
+  reserved_concurrent_executions = var.lookup_reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = {
+      MITIGATION_TABLE = aws_dynamodb_table.mitigation.name
+    }
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.lookup, aws_cloudwatch_log_group.lookup]
+}
+
+# Every request must be SigV4-signed by a principal of this account allowed
+# lambda:InvokeFunctionUrl (the storefront policy below); there is no resource policy, so no
+# other account can call it.
+resource "aws_lambda_function_url" "lookup" {
+  function_name      = aws_lambda_function.lookup.function_name
+  authorization_type = "AWS_IAM"
+}
+
+# For the storefront's role: invoke the lookup through its URL, and nothing else.
+data "aws_iam_policy_document" "storefront" {
+  statement {
+    sid       = "LookUpBlocks"
+    actions   = ["lambda:InvokeFunctionUrl"]
+    resources = [aws_lambda_function.lookup.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "lambda:FunctionUrlAuthType"
+      values   = ["AWS_IAM"]
+    }
+  }
+}
+
+resource "aws_iam_policy" "storefront" {
+  name        = "${local.lookup_name}-storefront"
+  description = "Call the block lookup (GET /blocks/{user_id}) of ${var.name_prefix} through its function URL."
+  policy      = data.aws_iam_policy_document.storefront.json
+
+  tags = var.tags
+}
+
+# For whoever lets customers through (`ecomm alerts allow | unblock`): set allowlist entries
+# and remove blocks (each one UpdateItem of the user's item), nothing else. Listing them is the
+# operator policy's Scan.
+data "aws_iam_policy_document" "allowlist_admin" {
+  statement {
+    sid       = "ManageAllowlistAndBlocks"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.mitigation.arn]
+  }
+
+  statement {
+    sid       = "UseThePlatformKeyThroughDynamoDB"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.${local.region}.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_policy" "allowlist_admin" {
+  name        = "${var.name_prefix}-allowlist-admin"
+  description = "Run ecomm alerts allow and unblock against ${var.name_prefix}: allowlist entries and blocks in its mitigation table."
+  policy      = data.aws_iam_policy_document.allowlist_admin.json
+
+  tags = var.tags
 }

@@ -118,3 +118,48 @@ output "events_consumer_arn" {
   description = "ARN of the Flink application's enhanced fan-out consumer on the events stream; null without the application."
   value       = try(aws_kinesis_stream_consumer.events[0].arn, null)
 }
+
+output "mitigation_table_name" {
+  description = "Name of the DynamoDB mitigation table (blocks and the allowlist)."
+  value       = aws_dynamodb_table.mitigation.name
+}
+
+output "mitigation_table_arn" {
+  description = "ARN of the DynamoDB mitigation table."
+  value       = aws_dynamodb_table.mitigation.arn
+}
+
+output "block_seconds" {
+  description = "Seconds an offender of each rule is blocked (0: alert only), overrides applied."
+  value       = local.block_seconds
+}
+
+output "lookup_function_name" {
+  description = "Name of the block lookup Lambda function."
+  value       = aws_lambda_function.lookup.function_name
+}
+
+output "lookup_function_arn" {
+  description = "ARN of the block lookup Lambda function (the storefront's lambda:InvokeFunctionUrl resource)."
+  value       = aws_lambda_function.lookup.arn
+}
+
+output "lookup_url" {
+  description = "Function URL of the block lookup: GET <url>blocks/{user_id}, SigV4-signed for the service `lambda`."
+  value       = aws_lambda_function_url.lookup.function_url
+}
+
+output "lookup_role_arn" {
+  description = "ARN of the block lookup Lambda's execution role."
+  value       = aws_iam_role.lookup.arn
+}
+
+output "storefront_policy_arn" {
+  description = "Managed policy to attach to the storefront's role: lambda:InvokeFunctionUrl on the lookup, nothing else."
+  value       = aws_iam_policy.storefront.arn
+}
+
+output "allowlist_admin_policy_arn" {
+  description = "Managed policy for whoever runs `ecomm alerts allow | unblock` (with the operator policy to list)."
+  value       = aws_iam_policy.allowlist_admin.arn
+}

@@ -189,6 +189,28 @@ variable "alert_cooldown_seconds" {
   }
 }
 
+variable "block_seconds" {
+  description = "Per-environment overrides of how long an offender of each rule is blocked, in seconds, by rule name (0: alert only, never block); each must be a whole number within the manifest's `block` bounds of that rule. Unset rules take the manifest's value."
+  type        = map(number)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = length(setsubtract(keys(var.block_seconds), keys(local.manifest_blocks))) == 0
+    error_message = "block_seconds: unknown rule(s) ${join(", ", setsubtract(keys(var.block_seconds), keys(local.manifest_blocks)))}; the manifest's rules with a block are ${join(", ", sort(keys(local.manifest_blocks)))}."
+  }
+
+  validation {
+    # HCL does not short-circuit: null and unknown names are filtered out, not or-ed away.
+    condition = alltrue([
+      for name, value in var.block_seconds :
+      value >= local.manifest_blocks[name].min && value <= local.manifest_blocks[name].max && floor(value) == value
+      if value != null && contains(keys(local.manifest_blocks), name)
+    ])
+    error_message = "block_seconds: every value must be a whole number of seconds within its rule's manifest bounds: ${join("; ", [for name, b in local.manifest_blocks : "${name} ${b.min}-${b.max}" if contains(keys(var.block_seconds), name)])}."
+  }
+}
+
 variable "offenders_ttl_days" {
   description = "Days an offender item stays in DynamoDB before TTL removes it."
   type        = number
@@ -253,6 +275,40 @@ variable "lambda_reserved_concurrency" {
   validation {
     condition     = var.lambda_reserved_concurrency == null || try(var.lambda_reserved_concurrency >= 1 && var.lambda_reserved_concurrency <= 1000, false)
     error_message = "lambda_reserved_concurrency must be null or between 1 and 1000."
+  }
+}
+
+variable "lookup_memory_mb" {
+  description = "Memory of the block lookup Lambda in MB (CPU grows with it: more memory, faster cold starts and answers)."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.lookup_memory_mb >= 128 && var.lookup_memory_mb <= 10240
+    error_message = "lookup_memory_mb must be between 128 and 10240."
+  }
+}
+
+variable "lookup_timeout_seconds" {
+  description = "Timeout of the block lookup Lambda in seconds (the storefront fails open long before; keep it short)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.lookup_timeout_seconds >= 1 && var.lookup_timeout_seconds <= 30
+    error_message = "lookup_timeout_seconds must be between 1 and 30."
+  }
+}
+
+variable "lookup_reserved_concurrency" {
+  description = "Reserved concurrency of the block lookup Lambda (null: none, the default; AWS refuses a reservation that leaves under 100 unreserved executions)."
+  type        = number
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.lookup_reserved_concurrency == null || try(var.lookup_reserved_concurrency >= 1 && var.lookup_reserved_concurrency <= 1000, false)
+    error_message = "lookup_reserved_concurrency must be null or between 1 and 1000."
   }
 }
 
@@ -368,7 +424,7 @@ variable "dlq_message_retention_seconds" {
 }
 
 variable "offenders_table_deletion_protection" {
-  description = "Protect the offenders table from deletion (on in prod; off lets `destroy` clean a dev stack)."
+  description = "Protect the offenders and mitigation tables from deletion (on in prod; off lets `destroy` clean a dev stack)."
   type        = bool
   default     = false
 }

@@ -47,6 +47,7 @@ run "prod_sizing_reaches_the_modules" {
     offenders_ttl_days            = 90
     lambda_parallelization_factor = 2
     rules                         = { flood_events_per_window = 30 }
+    block_seconds                 = { flood = 600 }
   }
 
   assert {
@@ -56,6 +57,14 @@ run "prod_sizing_reaches_the_modules" {
   assert {
     condition     = output.rule_thresholds.flood_events_per_window == 30
     error_message = "rule thresholds must reach the realtime module"
+  }
+  assert {
+    condition     = output.block_seconds.flood == 600 && output.block_seconds.traffic_spike == 0
+    error_message = "block durations must reach the realtime module"
+  }
+  assert {
+    condition     = contains(keys(output.iam_role_arns), "blocks") && output.mitigation_table == "ecomm-prod-mitigation"
+    error_message = "the lookup's role joins the permission check, its table an output"
   }
 }
 

@@ -209,6 +209,142 @@ run "permissions_and_reads_that_aws_honours" {
   }
 }
 
+run "blocks_allowlist_and_lookup" {
+  command = plan
+
+  assert {
+    condition     = jsondecode(aws_lambda_function.this.environment[0].variables["BLOCK_SECONDS"]) == { for name, rule in var.manifest.rules : name => rule.block.value }
+    error_message = "the alerting Lambda must receive every rule's block duration from the manifest"
+  }
+  assert {
+    condition     = jsondecode(aws_lambda_function.this.environment[0].variables["BLOCK_SECONDS"])["traffic_spike"] == 0
+    error_message = "the platform-wide rule must alert only"
+  }
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["MITIGATION_TABLE"] == "ecomm-test-mitigation" && aws_dynamodb_table.mitigation.name == "ecomm-test-mitigation"
+    error_message = "the alerting Lambda must be told the mitigation table"
+  }
+  assert {
+    condition     = aws_dynamodb_table.mitigation.ttl[0].attribute_name == "expires_at" && aws_dynamodb_table.mitigation.point_in_time_recovery[0].enabled && aws_dynamodb_table.mitigation.server_side_encryption[0].kms_key_arn == var.kms_key_arn
+    error_message = "the mitigation table must tidy up on expires_at, keep point-in-time recovery and use the platform key"
+  }
+  assert {
+    condition     = toset(flatten([for st in data.aws_iam_policy_document.lambda.statement : st.actions if st.sid == "ReadAllowlistWriteBlocks"])) == toset(["dynamodb:GetItem", "dynamodb:UpdateItem"])
+    error_message = "the alerting Lambda reads the allowlist and writes blocks, nothing more"
+  }
+  assert {
+    condition     = aws_lambda_function.lookup.handler == "blocks.handler.lambda_handler" && aws_lambda_function.lookup.environment[0].variables["MITIGATION_TABLE"] == "ecomm-test-mitigation"
+    error_message = "the lookup runs the blocks handler on the mitigation table"
+  }
+  assert {
+    condition     = aws_lambda_function.lookup.source_code_hash == filebase64sha256("tests/fixtures/lambda.zip") && aws_lambda_function.lookup.tracing_config[0].mode == "Active"
+    error_message = "the lookup ships the same zip and traces"
+  }
+  assert {
+    condition     = aws_lambda_function_url.lookup.authorization_type == "AWS_IAM"
+    error_message = "the lookup's URL must require SigV4 (IAM auth)"
+  }
+  assert {
+    condition     = flatten([for st in data.aws_iam_policy_document.lookup.statement : st.actions if startswith(st.sid, "Read")]) == ["dynamodb:GetItem"]
+    error_message = "the lookup's role may only read single items of the mitigation table"
+  }
+  assert {
+    condition = flatten([
+      for st in data.aws_iam_policy_document.storefront.statement : [for c in st.condition : c.values if c.variable == "lambda:FunctionUrlAuthType"]
+    ]) == ["AWS_IAM"] && toset(flatten([for st in data.aws_iam_policy_document.storefront.statement : st.actions])) == toset(["lambda:InvokeFunctionUrl"])
+    error_message = "the storefront policy may only invoke the lookup through its IAM-authenticated URL"
+  }
+  assert {
+    condition     = aws_iam_policy.storefront.name == "ecomm-test-blocks-storefront" && aws_iam_policy.allowlist_admin.name == "ecomm-test-allowlist-admin"
+    error_message = "the storefront and allowlist admin policies must be named from the prefix"
+  }
+  assert {
+    condition     = output.block_seconds == { for name, rule in var.manifest.rules : name => rule.block.value }
+    error_message = "the resolved block durations must be an output"
+  }
+}
+
+run "block_seconds_overrides" {
+  command = plan
+
+  variables {
+    block_seconds = {
+      flood         = 60
+      scraper       = null
+      traffic_spike = 0
+    }
+  }
+
+  assert {
+    condition     = output.block_seconds.flood == 60 && output.block_seconds.scraper == var.manifest.rules.scraper.block.value
+    error_message = "an override sets its rule's block; a null one keeps the manifest's"
+  }
+  assert {
+    condition     = jsondecode(aws_lambda_function.this.environment[0].variables["BLOCK_SECONDS"]).flood == 60
+    error_message = "an overridden block must reach the alerting Lambda"
+  }
+}
+
+run "invalid_block_seconds_unknown_rule" {
+  command = plan
+
+  variables {
+    block_seconds = { flooding = 60 }
+  }
+
+  expect_failures = [var.block_seconds]
+}
+
+run "invalid_block_seconds_out_of_bounds" {
+  command = plan
+
+  variables {
+    block_seconds = { flood = 2592001 }
+  }
+
+  expect_failures = [var.block_seconds]
+}
+
+run "invalid_block_seconds_fractional" {
+  command = plan
+
+  variables {
+    block_seconds = { flood = 1.5 }
+  }
+
+  expect_failures = [var.block_seconds]
+}
+
+run "invalid_lookup_memory_mb" {
+  command = plan
+
+  variables {
+    lookup_memory_mb = 64
+  }
+
+  expect_failures = [var.lookup_memory_mb]
+}
+
+run "invalid_lookup_timeout_seconds" {
+  command = plan
+
+  variables {
+    lookup_timeout_seconds = 31
+  }
+
+  expect_failures = [var.lookup_timeout_seconds]
+}
+
+run "invalid_lookup_reserved_concurrency" {
+  command = plan
+
+  variables {
+    lookup_reserved_concurrency = 0
+  }
+
+  expect_failures = [var.lookup_reserved_concurrency]
+}
+
 run "no_consumer_without_the_application" {
   command = plan
 
