@@ -28,7 +28,6 @@ import re
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -125,16 +124,10 @@ def _baseline(settings: Settings, plan: list[tuple[int, bool]]) -> dict[str, flo
         return {"statusCode": 200, "headers": {}, "body": json.dumps(status.to_dict())}
 
     function = lookup_server.LookupFunction("baseline", instant, settings.region, "0" * 12)
-    server = lookup_server.LookupServer(function, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with lookup_server.running(lookup_server.LookupServer(function, 0)) as server:
         client = BlocksLookup(server.url, STOREFRONT, settings.region)
         latencies, _ = _timed(client, plan)
         client.close()
-    finally:
-        server.shutdown()
-        server.server_close()
     return _figures(latencies)
 
 

@@ -251,7 +251,6 @@ def _kpis(run: DemoRun) -> str:
 def _lookup(run: DemoRun, labels: Path | None) -> str:
     """The block lookup as the storefront calls it: `ecomm local lookup` in this process, one
     signed request per offender (and per injected bot), one unsigned request refused."""
-    import threading
 
     from botocore.credentials import Credentials
 
@@ -264,19 +263,13 @@ def _lookup(run: DemoRun, labels: Path | None) -> str:
     if labels is not None and labels.exists():
         with labels.open(newline="") as f:
             offenders |= {int(row["user_id"]) for row in csv.DictReader(f)}
-    server = lookup_server.serve(run.settings, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with lookup_server.running(lookup_server.serve(run.settings, 0)) as server:
         client = BlocksLookup(
             server.url, Credentials("AKIADEMOSTOREFRONT01", "testing"), run.settings.region
         )
         answers = [client.check(user) for user in sorted(offenders)]
         unsigned = client.request("/blocks/0", sign=False)[0]
         client.close()
-    finally:
-        server.shutdown()
-        server.server_close()
     blocked = sum(a.blocked for a in answers)
     failed = sum(a.failed_open for a in answers)
     run.facts["lookup"] = {"asked": len(answers), "blocked": blocked, "failed_open": failed}

@@ -16,13 +16,14 @@ imported from `lambdas/` as the Lambda runner does) over HTTP, as the function U
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import re
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -268,6 +269,19 @@ class LookupServer(ThreadingHTTPServer):
         request.end_headers()
         if request.command != "HEAD":
             request.wfile.write(payload)
+
+
+@contextlib.contextmanager
+def running(server: LookupServer) -> Iterator[LookupServer]:
+    """`server` answering from a daemon thread while inside; shut down and closed on the way
+    out (the demo, the benches and the tests that need a lookup for a while)."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def serve(settings: Settings, port: int = DEFAULT_PORT) -> LookupServer:

@@ -4,7 +4,6 @@ SigV4, and the storefront client's fail-open behaviour."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from blocks import handler
 from botocore.credentials import Credentials
 
 from ecomm_cli.alerts.lookup import BlocksLookup
-from ecomm_cli.local.lookup_server import LookupFunction, LookupServer
+from ecomm_cli.local.lookup_server import LookupFunction, LookupServer, running
 
 pytestmark = pytest.mark.aws
 REGION = "eu-west-1"
@@ -54,13 +53,10 @@ def served(moto_endpoint: str) -> Iterator[tuple[LookupServer, MitigationStore]]
     server = LookupServer(
         LookupFunction("ecomm-test-blocks", handler.lambda_handler, REGION, "123456789012"), 0
     )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield server, store
+        with running(server):
+            yield server, store
     finally:
-        server.shutdown()
-        server.server_close()
         handler.configure(None)
 
 

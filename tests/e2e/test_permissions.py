@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -107,10 +106,7 @@ def _rollback_run(settings: Settings, outputs: dict[str, Any]) -> None:
 def _lookup_run(settings: Settings, outputs: dict[str, Any]) -> None:
     """The block lookup as the storefront calls it (`ecomm local lookup` in this process): a
     blocked bot, a user never flagged, and an unsigned request refused before the handler."""
-    server = lookup_server.serve(settings, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with lookup_server.running(lookup_server.serve(settings, 0)) as server:
         client = BlocksLookup(
             server.url, Credentials("AKIASTOREFRONT000001", "testing"), settings.region
         )
@@ -122,9 +118,6 @@ def _lookup_run(settings: Settings, outputs: dict[str, Any]) -> None:
         assert client.check(user).blocked
         assert not client.check(7_777_777_777).blocked
         assert client.request(f"/blocks/{user}", sign=False)[0] == 403
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
@@ -312,16 +311,12 @@ def test_a_second_detector_drain_reads_nothing_again(
 def lookup(pipeline: Pipeline) -> Iterator[BlocksLookup]:
     """`ecomm local lookup` (the function URL stand-in) on a free port, and a storefront client
     signing with its own key."""
-    server = lookup_server.serve(pipeline.settings, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    client = BlocksLookup(server.url, STOREFRONT, pipeline.settings.region, timeout=2.0)
-    try:
-        yield client
-    finally:
-        client.close()
-        server.shutdown()
-        server.server_close()
+    with lookup_server.running(lookup_server.serve(pipeline.settings, 0)) as server:
+        client = BlocksLookup(server.url, STOREFRONT, pipeline.settings.region, timeout=2.0)
+        try:
+            yield client
+        finally:
+            client.close()
 
 
 @contextlib.contextmanager
