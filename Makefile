@@ -13,6 +13,10 @@ CHECKOV_VERSION ?= 3.3.30
 FLINK_VENV ?= .venv-flink
 FLINK_VERSION ?= 1.20.5
 PYTEST_ARGS ?=
+# Two pytest-xdist workers, a test file at a time; tests/conftest.py keeps the e2e files of the
+# shared local stack on one worker and orders the long work first, which
+# `--no-loadscope-reorder` keeps. `make test PYTEST_XDIST=` runs the suite serially.
+PYTEST_XDIST ?= -n 2 --dist loadfile --no-loadscope-reorder
 
 .PHONY: help setup lint fmt tf-check checkov test unit demo bench clean browser-deps
 
@@ -61,7 +65,7 @@ checkov: $(CHECKOV_BIN)/checkov ## checkov over all Terraform: 0 failed checks, 
 	$(CHECKOV_BIN)/checkov --directory terraform --framework terraform --skip-download --quiet --compact
 
 test: lint tf-check checkov $(FLINK_VENV)/bin/python browser-deps ## Everything CI gates on: lint, tf-check, checkov, then the test suite
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 unit: setup ## Only the fast tests (no emulator, no Spark, no Flink)
 	$(BIN)/pytest -m unit $(PYTEST_ARGS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,7 +59,39 @@ _E2E_ORDER = [
 ]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# Under pytest-xdist (`make test` runs `-n 2 --dist loadfile --no-loadscope-reorder`), each
+# worker builds its own session and module fixtures, and takes whole work units in collection
+# order. A unit is one test file (so a module fixture, such as the one PyFlink run of the
+# conformance cases, is never built twice), except that the _E2E_ORDER files are ONE unit
+# ("local_stack"): one worker runs them, in the order above, against one stack. (xdist's own
+# `loadgroup` cannot do this on pytest 9: it renames node ids, which pytest 9 no longer lets a
+# plugin do.) The workers put the longest work first (the stack unit, the other e2e tests, then
+# Flink, browser, Terraform, Spark and moto tests, the unit tests last), so that no long test
+# starts last while the other worker sits idle.
+STACK_UNIT = "local_stack"
+_XDIST_FIRST = ["e2e", "flink", "browser", "terraform", "spark", "batch", "aws"]
+
+
+def _work_unit(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return STACK_UNIT if path.rsplit("/", 1)[-1] in _E2E_ORDER else path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile`, with the e2e files of the shared stack as one unit."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class StackAwareLoadFile(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _work_unit(nodeid)
+
+    return StackAwareLoadFile(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
         name = item.path.name
         if "/e2e/" not in item.path.as_posix():
@@ -66,6 +99,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return _E2E_ORDER.index(name) if name in _E2E_ORDER else len(_E2E_ORDER)
 
     items.sort(key=rank)
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    for item in items:
+        uses_stack = "local_stack" in getattr(item, "fixturenames", ())
+        if uses_stack and _work_unit(item.nodeid) != STACK_UNIT:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses the shared local stack: add its file to _E2E_ORDER in "
+                "tests/conftest.py, so that it runs on the stack's worker"
+            )
+
+    def xdist_rank(item: pytest.Item) -> int:
+        if _work_unit(item.nodeid) == STACK_UNIT:
+            return 0
+        parts = item.path.parts
+        folder = parts[parts.index("tests") + 1] if "tests" in parts[:-1] else ""
+        return 1 + (_XDIST_FIRST.index(folder) if folder in _XDIST_FIRST else len(_XDIST_FIRST))
+
+    items.sort(key=xdist_rank)  # stable: the order above holds within each rank
 
 
 def rees46_file(name: str) -> Path:

@@ -83,3 +83,18 @@ def test_the_ledger_and_the_retired_tag_on_s3(aws: tuple[Any, Any]) -> None:
     assert tags == [{"Key": "ecomm-lifecycle", "Value": "superseded"}]
     with pytest.raises(ValueError, match="key=value"):
         job.parse_tag("superseded")
+
+
+def test_an_appended_day_carries_its_files_by_server_side_copy(aws: tuple[Any, Any]) -> None:
+    """The copy into the new run's folder has the same bytes and no tag, even when the file
+    it was copied from has been retired in the meantime."""
+    _, s3 = aws
+    job = load_glue_job()
+    zone = job.open_zone(ROOT, s3)
+    held = "runs/20191001T000000Z-0000000a/event_date=2019-10-01/part-0.parquet"
+    carried = "runs/20191002T000000Z-0000000b/event_date=2019-10-01/part-0.parquet"
+    zone.write(held, b"PAR1 held rows")
+    zone.retire([held])
+    zone.copy(held, carried)
+    assert zone.read(carried) == b"PAR1 held rows"
+    assert s3.get_object_tagging(Bucket="curated-bucket", Key=f"events/{carried}")["TagSet"] == []

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from ecomm_cli.contract import encode_event
@@ -117,6 +118,20 @@ def files_of(lake: Path, location: str) -> dict[str, tuple[str, int]]:
     }
 
 
+def parquet_digests(lake: Path, location: str) -> dict[str, str]:
+    """sha256 of each Parquet file of a day folder, by file name."""
+    folder = curated(lake) / location
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob("*.parquet")}
+
+
+def rows_in(parquet: Path) -> int:
+    row = (
+        duckdb.connect().execute("SELECT count(*) FROM read_parquet(?)", [str(parquet)]).fetchone()
+    )
+    assert row is not None
+    return int(row[0])
+
+
 def days_seen(lake: Path) -> dict[str, str]:
     """What a reader sees now: a digest of each day's rows, through the KPI engine's view."""
     con = connect(curated(lake))
@@ -163,6 +178,7 @@ def test_second_run_rewrites_only_the_touched_days_and_equals_one_full_run(
     before = record(lake)
     untouched = files_of(lake, before[DAY_0])
     assert any(key.endswith(".parquet") for key in untouched)
+    held_day_1 = parquet_digests(lake, before[DAY_1])
 
     land_second(lake, first)
     counts = run_local_job(lake, spark=spark)
@@ -173,7 +189,14 @@ def test_second_run_rewrites_only_the_touched_days_and_equals_one_full_run(
     assert after[DAY_0] == before[DAY_0]
     assert files_of(lake, after[DAY_0]) == untouched  # same bytes, never rewritten
     assert after[DAY_1] != before[DAY_1] and DAY_2 in after
-    assert len(list((curated(lake) / after[DAY_1]).glob("*.parquet"))) == 1
+    # Day 1 was appended to: the file it held is carried over byte for byte, and its 40 new
+    # events (the 20 retried ones were held already) are one more file.
+    now_day_1 = parquet_digests(lake, after[DAY_1])
+    added = sorted(set(now_day_1) - set(held_day_1))
+    assert {name: now_day_1[name] for name in held_day_1} == held_day_1
+    assert len(added) == 1 and rows_in(curated(lake) / after[DAY_1] / added[0]) == 40
+    assert counts.new_events == 300 + 40
+    assert counts.curated_rows == 300 + (300 + 40)  # every row days 1 and 2 now hold
 
     # Nothing new: nothing read, nothing switched, nothing rewritten.
     current = {day: files_of(lake, location) for day, location in after.items()}
@@ -276,3 +299,30 @@ def test_a_run_that_dies_between_two_day_switches_converges(
     assert days_seen(lake) == days_seen(reference)
     assert sorted(ledger(lake)) == sorted(ledger(reference))
     assert kpis(lake) == kpis(reference)
+
+
+def test_a_day_that_reaches_max_day_files_is_rewritten_whole(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Appending stops at MAX_DAY_FILES: the next run that touches the day compacts it into
+    one sorted file, with the same rows as one run over everything."""
+    job = load_glue_job()
+    monkeypatch.setattr(job, "MAX_DAY_FILES", 2)
+    lake = tmp_path / "compacted" / "lake"
+    land_first(lake)
+    run_local_job(lake, spark=spark)
+    late = [
+        ("ingest_date=2019-10-02/hour=01/late-a.json.gz", day_events(DAY_1, 30, 5)),
+        ("ingest_date=2019-10-02/hour=02/late-b.json.gz", day_events(DAY_1, 30, 6)),
+    ]
+    files = []
+    for key, events in late:
+        land(lake, key, events, "2019-10-02T02:00:00.000Z")
+        counts = run_local_job(lake, spark=spark)
+        assert (counts.raw_objects, counts.event_dates, counts.new_events) == (1, [DAY_1], 30)
+        files.append(len(parquet_digests(lake, record(lake)[DAY_1])))
+    assert files == [2, 1]  # appended once, then rewritten whole
+    single = tmp_path / "single" / "lake"
+    shutil.copytree(LakePaths.of(lake).raw, LakePaths.of(single).raw)
+    run_local_job(single, spark=spark)
+    assert days_seen(lake) == days_seen(single)

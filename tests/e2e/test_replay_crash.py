@@ -32,7 +32,11 @@ from tests.support.streams import kill_between_checkpoints, records_after
 pytestmark = pytest.mark.e2e
 runner = CliRunner()
 
-ROWS = 30_000
+# Enough rows that the killed run (--rate 3000) is still sending when it is killed: the kill
+# comes 1.5 s after its first checkpoint (2 s into sending), at most about 10,500 rows in, and
+# 20,000 rows take at least 6.7 s. Every bound below holds per request in flight, not per row,
+# so more rows would only make the clean, killed and resumed runs and both Glue runs longer.
+ROWS = 20_000
 CONCURRENCY = 4
 MAX_RECORDS_PER_REQUEST = 500
 BOTS = "flood=2,scraper=2,cart_stuffer=2,session_cycler=2"

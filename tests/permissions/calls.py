@@ -542,6 +542,20 @@ def aws_only_calls(stack: Stack) -> dict[str, list[Call]]:
                 stack.arn("glue", f"table/{o['glue_database']}/{o['glue_events_table']}"),
             )
         ),
+        # An appended day's held files are carried into the new run's folder by CopyObject:
+        # GetObject on the source, PutObject on the copy (no tagging: TaggingDirective REPLACE).
+        *(
+            call(
+                "glue",
+                a,
+                stack.s3(curated, f"events/runs/{run}/event_date=2019-10-01/p.parquet"),
+                "the job copies an appended day's held files into its run's folder",
+            )
+            for a, run in (
+                ("s3:GetObject", "20191001T000000Z-0a1b2c3d"),
+                ("s3:PutObject", "20191002T000000Z-0a1b2c3e"),
+            )
+        ),
         call(
             "glue",
             "s3:PutObjectTagging",

@@ -290,7 +290,7 @@ def test_contract_rejects_warnings_dedupe_and_derived_columns(spark: Any, tmp_pa
     assert types == expected
 
 
-def test_rerun_changes_nothing_and_late_data_rebuilds_the_whole_day(
+def test_rerun_changes_nothing_late_data_is_appended_and_full_rewrites_each_day(
     spark: Any, tmp_path: Path
 ) -> None:
     lake = tmp_path / "lake"
@@ -319,16 +319,27 @@ def test_rerun_changes_nothing_and_late_data_rebuilds_the_whole_day(
     assert incremental.read == 6
     assert incremental.event_dates == ["2019-10-01", "2019-10-02"]
     assert incremental.new_events == 4
-    # The day holds everything: the first run's rows were merged, not replaced.
+    # The day holds everything: the first run's file is carried, its 3 new events appended.
+    assert incremental.curated_rows == 13 + 1
+    every_row = curated_rows(lake)
     assert len(curated_rows(lake, "event_date = '2019-10-01'")) == 13
     assert len(curated_rows(lake, "event_date = '2019-10-02'")) == 1
-    rebuilt = content_digest(curated)
-    assert run_local_job(lake, spark=spark).new_events == 0  # a full rerun over both
-    assert content_digest(curated) == rebuilt
     days = current_days(curated)
     assert sorted(days) == ["2019-10-01", "2019-10-02"]
+    assert {d: len(list(p.glob("part-*"))) for d, p in days.items()} == {
+        "2019-10-01": 2,
+        "2019-10-02": 1,
+    }
+    appended = content_digest(curated)
+    assert run_local_job(lake, spark=spark).new_events == 0  # nothing new to read
+    assert content_digest(curated) == appended
+    # --full rewrites every day whole (compacted): one sorted file per day, the same rows,
+    # and the same bytes on a second --full.
+    assert run_local_job(lake, full=True, spark=spark).new_events == 0
+    days = current_days(curated)
     assert all(len(list(p.glob("part-*"))) == 1 for p in days.values())
-    # A rebuild from every raw object (--full) gives the same bytes again.
+    assert curated_rows(lake) == every_row
+    rebuilt = content_digest(curated)
     assert run_local_job(lake, full=True, spark=spark).new_events == 0
     assert content_digest(curated) == rebuilt
 
