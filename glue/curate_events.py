@@ -145,8 +145,8 @@ class CurationCounts:
 
     `duplicates`: valid rows read that repeat another row read in the same run; `new_events`:
     events not curated before (0 on a rerun); `curated_rows`: rows now held by `event_dates`,
-    the days this run rewrote; `raw_objects`: raw objects read (not curated before, unless
-    `--full` or `--ingest_from` asked for them).
+    the days this run touched (an appended day's carried rows included); `raw_objects`: raw
+    objects read (not curated before, unless `--full` or `--ingest_from` asked for them).
     """
 
     read: int
@@ -948,31 +948,24 @@ def _curate_rows(
     rows = _filtered(observed, is_valid).select(
         *CONTRACT_FIELDS, F.lit(1).alias("_read"), F.lit(0).alias("_held")
     )
-    for days in (appended, [d for d in merge_with if d not in appended]):
-        if not days:
-            continue
-        held = spark.read.schema(STORED_SCHEMA).parquet(
-            *[spark_path(lake.curated.uri(merge_with[d])) for d in days]
-        )
-        if days is appended:
-            # Only a held event inside the time span the run read for its day can equal a new
-            # one (event_time is part of the key): a late hour compares with that hour only.
-            # The files are sorted on event_time first, so Parquet's statistics skip the rest.
-            held = held.where(
-                functools.reduce(
-                    operator.or_,
-                    [
-                        F.col("event_time").between(
-                            F.timestamp_micros(F.lit(spans[d][0])),
-                            F.timestamp_micros(F.lit(spans[d][1])),
-                        )
-                        for d in days
-                    ],
+    whole = [d for d in merge_with if d not in appended]
+    if whole:
+        rows = rows.unionByName(_as_held(_held_rows(spark, lake, [merge_with[d] for d in whole])))
+    if appended:
+        # Only a held event inside the time span the run read for its day can equal a new one
+        # (event_time is part of the key): a late hour compares with that hour only. The files
+        # are sorted on event_time first, so Parquet's statistics skip the rest.
+        in_span = functools.reduce(
+            operator.or_,
+            [
+                F.col("event_time").between(
+                    F.timestamp_micros(F.lit(spans[d][0])), F.timestamp_micros(F.lit(spans[d][1]))
                 )
-            )
-        rows = rows.unionByName(
-            held.select(*CONTRACT_FIELDS, F.lit(0).alias("_read"), F.lit(1).alias("_held"))
+                for d in appended
+            ],
         )
+        held = _held_rows(spark, lake, [merge_with[d] for d in appended])
+        rows = rows.unionByName(_as_held(held.where(in_span)))
     merged, written = Observation("merged"), Observation("written")
     events = _deduplicated(rows, by_day=not appended).observe(
         merged,
@@ -1005,13 +998,7 @@ def _curate_rows(
     # A touched day whose rows were all held already gets no new file and keeps its location.
     changed = [d for d in str(written.get["dates"] or "").split(",") if d]
     # The appended days hold their carried rows too (counted from the Parquet footers).
-    carried = (
-        spark.read.schema(STORED_SCHEMA)
-        .parquet(*[spark_path(lake.curated.uri(merge_with[d])) for d in appended])
-        .count()
-        if appended
-        else 0
-    )
+    carried = _held_rows(spark, lake, [merge_with[d] for d in appended]).count() if appended else 0
     clock.lap("merge, sort and write the touched days")
 
     if int(totals_row["rejected"]):
@@ -1043,6 +1030,18 @@ def _curate_rows(
         event_dates=dates,
         run_id=run_id,
     )
+
+
+def _held_rows(spark: SparkSession, lake: Lake, locations: list[str]) -> DataFrame:
+    """The curated rows of the given day folders, as stored."""
+    return spark.read.schema(STORED_SCHEMA).parquet(
+        *[spark_path(lake.curated.uri(location)) for location in locations]
+    )
+
+
+def _as_held(held: DataFrame) -> DataFrame:
+    """Held rows in the shape of the rows read: not read by this run (`_read` 0), held (1)."""
+    return held.select(*CONTRACT_FIELDS, F.lit(0).alias("_read"), F.lit(1).alias("_held"))
 
 
 def _filtered(rows: DataFrame, condition: Column) -> DataFrame:
