@@ -220,6 +220,7 @@ def test_contract_rejects_warnings_dedupe_and_derived_columns(spark: Any, tmp_pa
             '"price":0.4,"user_id":7,"user_session":"s-7","ingested_at":"2019-10-06T11:00:01Z"}',
             event(event_time="2019-10-06 10:15:00 UTC"),  # the CSV form, not the contract's
             event(event_time="2019-10-06T10:15:00"),  # no zone
+            event(event_time="2019-10-06T10:15:00Z\n"),  # a line break after (regex `$` allows it)
             event(event_type="wishlist"),
             event(product_id="abc"),
             event(user_id=5.5),
@@ -232,13 +233,14 @@ def test_contract_rejects_warnings_dedupe_and_derived_columns(spark: Any, tmp_pa
         ],
     )
     counts = run_local_job(lake, spark=spark)
-    assert (counts.read, counts.valid, counts.rejected) == (16, 6, 10)
+    assert (counts.read, counts.valid, counts.rejected) == (17, 6, 11)
     assert (counts.duplicates, counts.warnings, counts.curated_rows) == (1, 1, 5)
     assert counts.event_dates == ["2019-10-06"]
 
     reasons = sorted(r["reason"] for r in quarantine(lake))
     assert reasons == sorted(
         [
+            "event_time: not ISO-8601 UTC with a Z",
             "event_time: not ISO-8601 UTC with a Z",
             "event_time: not ISO-8601 UTC with a Z",
             "event_type: not one of view/cart/remove_from_cart/purchase",
