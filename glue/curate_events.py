@@ -773,9 +773,26 @@ def conform(rows: DataFrame) -> DataFrame:
             "ingested_at: not ISO-8601 UTC with a Z",
         ),
     ]
+    # A row that passes every rule, told by a few comparisons of what stage 1 typed: each
+    # clause is the negation of the rules on one field (a typed value present means its
+    # text passed). Only the other rows build the list of reasons, the most costly column.
+    passes = functools.reduce(
+        operator.and_,
+        [
+            c("source_error").isNull(),
+            c("event_time").isNotNull(),
+            F.coalesce(c("event_type").isin(*EVENT_TYPES), F.lit(False)),
+            c("product_id").isNotNull(),
+            c("user_id").isNotNull(),
+            c("category_id_text").isNull() | c("category_id").isNotNull() | c("warning"),
+            c("price_numeric") & price.isNotNull() & (c("price_wide") == F.round("price_wide", 2)),
+            c("text_problem").isNull(),
+            c("ingested_at_text").isNull() | c("ingested_at").isNotNull(),
+        ],
+    )
     # A line that did not even parse gets that one reason, not a missing-field litany.
     reason = F.coalesce(c("source_error"), F.concat_ws("; ", *reasons))
-    reason = F.when(reason != "", reason)
+    reason = F.when(~F.coalesce(passes, F.lit(False)) & (reason != ""), reason)
     return typed.select(
         *[c(f) for f in CONTRACT_FIELDS if f != "price"],
         price.alias("price"),
