@@ -735,7 +735,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
     targets = cost_targets(cost)
     if args.no_kpis:
         for name, ratio, target, met in targets:
-            print(f"{name}: {ratio:.2f} (target {target}) {'met' if met else 'MISSED'}")
+            print(f"{name}: {ratio:.3f} (target {target}) {'met' if met else 'MISSED'}")
         return 0 if all(met for *_, met in targets) else 1
 
     # 2. KPIs: first prove pandas and DuckDB agree, then time both.
@@ -773,7 +773,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
     print(f"KPIs: each >= {TARGET_RATIO:g}x pandas and < {TARGET_SECONDS:g} s: "
           f"{'met' if kpis_met else 'MISSED'}")  # fmt: skip
     for name, ratio, target, met in targets:
-        print(f"{name}: {ratio:.2f} (target {target}) {'met' if met else 'MISSED'}")
+        print(f"{name}: {ratio:.3f} (target {target}) {'met' if met else 'MISSED'}")
     return 0 if kpis_met and all(met for *_, met in targets) else 1
 
 
@@ -889,7 +889,7 @@ def render(
         "| target | ratio | wanted | met |",
         "|---|---|---|---|",
         *[
-            f"| {name} | {ratio:.2f} | {target} | {'yes' if met else '**no**'} |"
+            f"| {name} | {ratio:.3f} | {target} | {'yes' if met else '**no**'} |"
             for name, ratio, target, met in targets
         ],
         "",
