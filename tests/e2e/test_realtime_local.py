@@ -422,7 +422,9 @@ def test_unblock_lifts_a_block_and_a_block_ends_at_its_until(
     assert result.exit_code == 0 and f"user {user} unblocked" in result.output, result.output
     assert not lookup.check(user).blocked
 
-    # A one-second block, written as the Lambda writes it: blocked, then not (no TTL here).
+    # A short block, written as the Lambda writes it: blocked, then not (no TTL here). Three
+    # seconds, not one: `until` is whole seconds, so a one-second block written at x.9 s ends
+    # 0.1 s later, and a check on a busy machine (CI, two workers) came too late.
     probe = PROBE_USER + 2
     store = MitigationStore(
         aws_clients.client("dynamodb", settings),
@@ -430,9 +432,10 @@ def test_unblock_lifts_a_block_and_a_block_ends_at_its_until(
     )
     now = datetime.now(UTC)
     anomaly = Anomaly("flood", now, now + timedelta(seconds=10), 30, user_id=probe)
-    assert store.extend_block(probe, block_fields(anomaly, now, 1), now)
+    fields = block_fields(anomaly, now, 3)
+    assert store.extend_block(probe, fields, now)
     assert lookup.check(probe).blocked
-    time.sleep(max(0.0, 1.05 - (datetime.now(UTC) - now).total_seconds()))
+    time.sleep(max(0.0, fields["until"] + 0.05 - datetime.now(UTC).timestamp()))
     assert not lookup.check(probe).blocked
 
 
