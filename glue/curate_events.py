@@ -513,14 +513,18 @@ def _ingest_date(key: str) -> str:
 
 
 # Sources: every row becomes the contract's fields as text, plus where it came from ------------
+# What a folder name may not hold: each such character becomes "_".
+_UNSAFE_NAME = r"[^\w.-]"
+
+
 def _source_name(path: Column) -> Column:
     """A file's name, safe as a folder name: the quarantine keeps each object's rejects apart."""
-    return F.regexp_replace(F.regexp_extract(path, r"([^/]+)$", 1), r"[^\w.-]", "_")
+    return F.regexp_replace(F.regexp_extract(path, r"([^/]+)$", 1), _UNSAFE_NAME, "_")
 
 
 def _safe_name(name: str) -> str:
     """`_source_name` for a name known here (Java's \\w is ASCII, hence re.ASCII)."""
-    return re.sub(r"[^\w.-]", "_", name, flags=re.ASCII)
+    return re.sub(_UNSAFE_NAME, "_", name, flags=re.ASCII)
 
 
 def read_raw(spark: SparkSession, files: list[str]) -> DataFrame:
