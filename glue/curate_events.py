@@ -613,10 +613,6 @@ def read_csv(spark: SparkSession, csv_path: str) -> DataFrame:
 
 
 # The contract ---------------------------------------------------------------------------------
-def _check(condition: Column, reason: str) -> Column:
-    return F.when(condition, F.lit(reason))
-
-
 def _stripped(text: Column) -> Column:
     """Text without surrounding whitespace, NULL when nothing is left (as ecomm's replay does)."""
     # Trimmed only when an end is whitespace: btrim with a character set allocates a string per
@@ -733,70 +729,60 @@ def conform(rows: DataFrame) -> DataFrame:
         }
     )
     price = c("price_wide").cast("decimal(12,2)")
-    reasons = [
-        _check(c("event_time_text").isNull(), "event_time: missing"),
-        _check(
+    # Each rule is (broken when, reason). The same conditions decide whether a row passes and
+    # build its list of reasons, so a rule cannot be added to one and missed by the other.
+    rules: list[tuple[Column, Column | str]] = [
+        (c("event_time_text").isNull(), "event_time: missing"),
+        (
             c("event_time_text").isNotNull() & c("event_time").isNull(),
             "event_time: not ISO-8601 UTC with a Z",
         ),
-        _check(c("event_type").isNull(), "event_type: missing"),
-        _check(
+        (c("event_type").isNull(), "event_type: missing"),
+        (
             c("event_type").isNotNull() & ~c("event_type").isin(*EVENT_TYPES),
             "event_type: not one of " + "/".join(EVENT_TYPES),
         ),
     ]
     for name in ("product_id", "user_id"):
         text, value = c(f"{name}_text"), c(name)
-        reasons += [
-            _check(text.isNull(), f"{name}: missing"),
-            _check(
+        rules += [
+            (text.isNull(), f"{name}: missing"),
+            (
                 text.isNotNull() & value.isNull() & ~text.rlike(_INTEGRAL),
                 f"{name}: not an integer",
             ),
-            _check(value.isNull() & text.rlike(_INTEGRAL), f"{name}: out of range"),
+            (value.isNull() & text.rlike(_INTEGRAL), f"{name}: out of range"),
         ]
-    reasons += [
-        _check(
+    rules += [
+        (
             c("category_id_text").isNotNull() & ~integral & ~c("warning"),
             "category_id: not an integer",
         ),
-        _check(integral & c("category_id").isNull(), "category_id: out of range"),
-        _check(c("price_text").isNull(), "price: missing"),
-        _check(~c("price_numeric"), "price: not a non-negative number"),
+        (integral & c("category_id").isNull(), "category_id: out of range"),
+        (c("price_text").isNull(), "price: missing"),
+        (~c("price_numeric"), "price: not a non-negative number"),
         # 1e30 is a number, but no DECIMAL(12,2) holds it.
-        _check(
-            c("price_numeric") & (c("price_wide").isNull() | price.isNull()), "price: out of range"
-        ),
-        _check(
+        (c("price_numeric") & (c("price_wide").isNull() | price.isNull()), "price: out of range"),
+        (
             c("price_numeric") & (c("price_wide") != F.round(c("price_wide"), 2)),
             "price: more than two decimals",
         ),
-        c("text_problem"),
-        _check(
+        (c("text_problem").isNotNull(), c("text_problem")),
+        (
             c("ingested_at_text").isNotNull() & c("ingested_at").isNull(),
             "ingested_at: not ISO-8601 UTC with a Z",
         ),
     ]
-    # A row that passes every rule, told by a few comparisons of what stage 1 typed: each
-    # clause is the negation of the rules on one field (a typed value present means its
-    # text passed). Only the other rows build the list of reasons, the most costly column.
-    passes = functools.reduce(
-        operator.and_,
-        [
-            c("source_error").isNull(),
-            c("event_time").isNotNull(),
-            F.coalesce(c("event_type").isin(*EVENT_TYPES), F.lit(False)),
-            c("product_id").isNotNull(),
-            c("user_id").isNotNull(),
-            c("category_id_text").isNull() | c("category_id").isNotNull() | c("warning"),
-            c("price_numeric") & price.isNotNull() & (c("price_wide") == F.round("price_wide", 2)),
-            c("text_problem").isNull(),
-            c("ingested_at_text").isNull() | c("ingested_at").isNotNull(),
-        ],
+    # A condition is NULL where its inputs are (`price_numeric` of a missing price): broken
+    # means TRUE. A valid row, most of them, is told by these comparisons alone; only the
+    # others build the list of reasons, the most costly column.
+    broken = F.coalesce(
+        functools.reduce(operator.or_, [c("source_error").isNotNull(), *[r for r, _ in rules]]),
+        F.lit(False),
     )
+    reasons = [F.when(r, why if isinstance(why, Column) else F.lit(why)) for r, why in rules]
     # A line that did not even parse gets that one reason, not a missing-field litany.
-    reason = F.coalesce(c("source_error"), F.concat_ws("; ", *reasons))
-    reason = F.when(~F.coalesce(passes, F.lit(False)) & (reason != ""), reason)
+    reason = F.when(broken, F.coalesce(c("source_error"), F.concat_ws("; ", *reasons)))
     return typed.select(
         *[c(f) for f in CONTRACT_FIELDS if f != "price"],
         price.alias("price"),

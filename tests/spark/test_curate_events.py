@@ -230,10 +230,24 @@ def test_contract_rejects_warnings_dedupe_and_derived_columns(spark: Any, tmp_pa
             event(user_session="  "),  # no session: kept, stored as null
             event(category_id=99999999999999999999),  # does not fit in 64 bits
             '{"event_time": "2019-10-06T10:15:00Z", "event_type": ',  # truncated JSON
+            # One row per rule not broken above, each breaking only that rule: the job builds
+            # the list of reasons only for rows its cheap all-rules-pass test refuses.
+            event(event_time=...),
+            event(event_type=...),
+            event(product_id=...),
+            event(product_id=99999999999999999999),
+            event(user_id=99999999999999999999),
+            event(category_id="twelve"),
+            event(price=...),
+            event(price=1e30),
+            event(category_code="x" * 131_073),
+            event(brand="ap\ufffdle"),
+            event(user_session="s\u0000"),
+            event(ingested_at="2019-10-06 10:15:01"),
         ],
     )
     counts = run_local_job(lake, spark=spark)
-    assert (counts.read, counts.valid, counts.rejected) == (17, 6, 11)
+    assert (counts.read, counts.valid, counts.rejected) == (29, 6, 23)
     assert (counts.duplicates, counts.warnings, counts.curated_rows) == (1, 1, 5)
     assert counts.event_dates == ["2019-10-06"]
 
@@ -251,6 +265,18 @@ def test_contract_rejects_warnings_dedupe_and_derived_columns(spark: Any, tmp_pa
             "price: not a non-negative number",
             "category_id: out of range",
             "malformed JSON line",
+            "event_time: missing",
+            "event_type: missing",
+            "product_id: missing",
+            "product_id: out of range",
+            "user_id: out of range",
+            "category_id: not an integer",
+            "price: missing",
+            "price: out of range",
+            "category_code: longer than 131072 characters",
+            "brand: not UTF-8",
+            "user_session: holds a NUL byte",
+            "ingested_at: not ISO-8601 UTC with a Z",
         ]
     )
     assert {r["batch"] for r in quarantine(lake)} == {"batch=raw-2019-10-06"}
