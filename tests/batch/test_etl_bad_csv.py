@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -31,11 +33,16 @@ BAD = [
     ("2019-10-01 00:01:05 UTC,view,44600062,,,shiseido,1.00,\u00b9\u00b2,s-x", "user_id"),
     ("2019-10-01 00:01:06 UTC,view,44600062,,,shiseido,1.00,1e30,s-x", "user_id"),
     ("yesterday,view,44600062,,,shiseido,1.00,541312140,s-x", "event_time"),
+    ("2019-02-30 00:01:10 UTC,view,44600062,,,shiseido,1.00,541312140,s-x", "event_time"),
+    (" 2019-10-01 00:01:11 UTC,view,44600062,,,shiseido,1.00,541312140,s-x", "event_time"),
+    ("2019-10-01 00:01:12 UTC ,view,44600062,,,shiseido,1.00,541312140,s-x", "event_time"),
+    ("2019-10-01 00:01:13,view,44600062,,,shiseido,1.00,541312140,s-x", "event_time"),
     ("2019-10-01 00:01:07 UTC,look,44600062,,,shiseido,1.00,541312140,s-x", "event_type"),
     ("2019-10-01 00:01:08 UTC,view,44600062,,," + "x" * 140_000 + ",1.00,541312140,s-x", "longer"),
 ]  # fmt: skip
 LATIN1 = "2019-10-01 00:01:09 UTC,view,44600062,,,nestl\xe9,1.00,541312140,s-x"
 SESSIONLESS = "2019-10-01 00:02:00 UTC,purchase,44600062,,,shiseido,35.79,541312199,"
+ISO = "2019-10-01T00:02:01.5Z,view,44600062,,,shiseido,35.79,541312198,s-iso"  # valid in a CSV
 
 
 def invoke(*args: str) -> Any:
@@ -47,7 +54,7 @@ def test_bad_rows_are_counted_and_quarantined_with_a_reason(
 ) -> None:
     monkeypatch.setenv("ECOMM_ENV", "local")
     good = [GOOD.format(s=s) for s in range(20)]
-    body = "\n".join([HEADER, *good[:10], *(row for row, _ in BAD), *good[10:], SESSIONLESS])
+    body = "\n".join([HEADER, *good[:10], *(row for row, _ in BAD), *good[10:], SESSIONLESS, ISO])
     path = tmp_path / "bad.csv"
     path.write_bytes(body.encode() + b"\n" + LATIN1.encode("latin-1") + b"\n")
     result = invoke("--csv", str(path), "-f", "json")
@@ -55,17 +62,36 @@ def test_bad_rows_are_counted_and_quarantined_with_a_reason(
     assert "Traceback" not in result.output
     counts = json.loads(result.stdout)
     # The sessionless purchase is valid: a real buyer.
-    assert (counts["read"], counts["valid"], counts["rejected"]) == (32, 21, 11)
+    assert (counts["read"], counts["valid"], counts["rejected"]) == (37, 22, 15)
 
     quarantine = isolated_environment / "lake" / "quarantine" / "events"
     reasons = []
     for part in sorted(quarantine.rglob("*.json.gz")):
         with gzip.open(part, "rt") as lines:
             reasons += [json.loads(line)["reason"] for line in lines]
-    assert len(reasons) == 11
+    assert len(reasons) == 15
     for _, word in BAD:
         assert any(word in reason for reason in reasons), (word, reasons)
     assert any("not UTF-8" in reason for reason in reasons)
+    times = sum(reason == "event_time: not ISO-8601 UTC with a Z" for reason in reasons)
+    assert times == sum(word == "event_time" for _, word in BAD)
+
+    # Both forms a CSV may hold are typed as UTC, to the microsecond.
+    curated = isolated_environment / "lake" / "curated" / "events"
+    files = [str(p) for p in curated.rglob("*.parquet")]
+    first, last = (
+        duckdb.connect()
+        .execute(
+            "SELECT min(epoch_us(event_time)), max(epoch_us(event_time)) FROM read_parquet(?)",
+            [files],
+        )
+        .fetchone()
+    )
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    assert first == (datetime(2019, 10, 1, tzinfo=UTC) - epoch) // timedelta(microseconds=1)
+    assert last == (datetime(2019, 10, 1, 0, 2, 1, 500_000, tzinfo=UTC) - epoch) // timedelta(
+        microseconds=1
+    )
 
 
 def test_a_truncated_gzip_is_one_line_and_switches_nothing(

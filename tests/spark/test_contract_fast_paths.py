@@ -91,7 +91,9 @@ def test_price_bounds_with_the_narrow_decimal(spark: Any) -> None:
         for price, _ in cases
     ]
     schema = StructType([StructField(name, StringType()) for name in rows[0]])
-    conformed = job.conform(spark.createDataFrame(rows, schema)).collect()
+    frame = spark.createDataFrame(rows, schema)
+    frame = frame.withColumn(job.EVENT_TIME_AT, job._utc_timestamp(F.col("event_time")))
+    conformed = job.conform(frame).collect()
     assert [r["reason"] for r in conformed] == [reason for _, reason in cases]
     # A valid row keeps no record; a rejected one keeps it for the quarantine.
     assert [r["record"] is None for r in conformed] == [reason is None for _, reason in cases]
