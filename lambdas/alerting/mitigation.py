@@ -21,6 +21,7 @@ up later (up to days after; the emulator never does), so no read trusts an item'
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -76,12 +77,14 @@ def block_fields(anomaly: Anomaly, now: datetime, seconds: int) -> dict[str, Any
     `seconds`; `expires_at` lets TTL remove the item some time after the block ended."""
     if anomaly.user_id is None or seconds <= 0:
         raise ValueError("only a user can be blocked, for a positive duration")
-    until = now + timedelta(seconds=seconds)
+    # Whole seconds, rounded up: a block never ends before its rule's duration has passed
+    # (rounded down, a 1 s block written at x.9 s ended 0.1 s later).
+    until = datetime.fromtimestamp(math.ceil((now + timedelta(seconds=seconds)).timestamp()), UTC)
     return {
         "user_id": anomaly.user_id,
         "rule": anomaly.rule,
         "until": int(until.timestamp()),
-        "until_iso": iso_utc(until.replace(microsecond=0)),
+        "until_iso": iso_utc(until),
         "blocked_at": iso_utc(now),
         "window_start": iso_utc(anomaly.window_start),
         "window_end": iso_utc(anomaly.window_end),

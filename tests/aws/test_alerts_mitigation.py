@@ -81,9 +81,9 @@ def _json(*args: str) -> Any:
 def test_list_active_shows_blocks_in_force_longest_first(table: MitigationStore) -> None:
     block(table, 1, 3600)
     block(table, 2, 86400, rule="scraper")
-    block(table, 3, 1)  # ends within the second: gone by the time it is listed
+    block(table, 3, 1)  # ends within two seconds (`until` is rounded up): gone when listed
 
-    time.sleep(1.1)
+    time.sleep(2.1)
     rows = _json("alerts", "list", "--active")
 
     assert [(r["user_id"], r["rule"]) for r in rows] == [(2, "scraper"), (1, "flood")]

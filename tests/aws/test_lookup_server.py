@@ -61,10 +61,12 @@ def served(moto_endpoint: str) -> Iterator[tuple[LookupServer, MitigationStore]]
 
 
 def block(store: MitigationStore, user_id: int, seconds: int) -> datetime:
+    """Block the user for `seconds` from now; the `until` stored (whole seconds, rounded up)."""
     now = datetime.now(UTC)
     anomaly = Anomaly("scraper", now, now + timedelta(seconds=60), 51, user_id=user_id)
-    assert store.extend_block(user_id, block_fields(anomaly, now, seconds), now)
-    return now + timedelta(seconds=seconds)
+    fields = block_fields(anomaly, now, seconds)
+    assert store.extend_block(user_id, fields, now)
+    return datetime.fromtimestamp(fields["until"], UTC)
 
 
 def test_a_signed_lookup_answers_blocked_with_rule_and_until(served: Any) -> None:
@@ -113,10 +115,10 @@ def test_the_handlers_errors_are_answered_as_the_function_url_would(served: Any)
 
 def test_a_block_ends_at_its_until(served: Any) -> None:
     server, store = served
-    block(store, 44, 1)
+    until = block(store, 44, 1)
     client = BlocksLookup(server.url, STOREFRONT, REGION)
     assert client.check(44).blocked
-    time.sleep(1.05)
+    time.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()) + 0.05)
     assert not client.check(44).blocked
 
 

@@ -423,8 +423,8 @@ def test_unblock_lifts_a_block_and_a_block_ends_at_its_until(
     assert not lookup.check(user).blocked
 
     # A short block, written as the Lambda writes it: blocked, then not (no TTL here). Three
-    # seconds, not one: `until` is whole seconds, so a one-second block written at x.9 s ends
-    # 0.1 s later, and a check on a busy machine (CI, two workers) came too late.
+    # seconds, not one, so the first check comes before the end even on a busy machine (CI,
+    # two workers); the second waits for the stored `until` (whole seconds, rounded up).
     probe = PROBE_USER + 2
     store = MitigationStore(
         aws_clients.client("dynamodb", settings),

@@ -89,6 +89,17 @@ def test_a_block_ends_on_the_alerting_clock_not_the_events() -> None:
     assert block["window_start"] == "2019-10-01T00:00:00Z" and block["rule"] == "flood"
 
 
+def test_a_block_never_ends_before_its_duration_has_passed() -> None:
+    # `until` is stored in whole seconds: rounded down, this 1 s block would end 0.1 s after
+    # it began.
+    late_in_a_second = NOW + timedelta(microseconds=900_000)
+    block = block_fields(anomaly(), late_in_a_second, 1)
+    assert block["until"] == int(NOW.timestamp()) + 2
+    assert block["until_iso"] == "2026-01-01T12:00:02Z"
+    assert blocked(user_item(**block), late_in_a_second + timedelta(seconds=1))
+    assert not blocked(user_item(**block), NOW + timedelta(seconds=2))
+
+
 def user_item(**parts: Any) -> dict[str, dict[str, str]]:
     return item(**mitigation_key(42), **parts)
 
