@@ -100,6 +100,6 @@ def test_price_bounds_with_the_narrow_decimal(spark: Any) -> None:
 
 
 def test_the_session_compiles_the_contract_method_by_method(spark: Any) -> None:
-    # The contract's fused method is about 11,300 bytes of bytecode, over HotSpot's 8,000-byte
+    # The contract's fused method is 11,000-15,000 bytes of bytecode, over HotSpot's 8,000-byte
     # JIT limit: without this setting it runs interpreted, at about half the job's speed.
     assert spark.conf.get("spark.sql.codegen.hugeMethodLimit") == "8000"
